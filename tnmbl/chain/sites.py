@@ -1,0 +1,118 @@
+"""Site types: the local Hilbert space (quantum) of one site of a chain.
+
+A site type is data: its dimension, a catalogue of named local operators as dense matrices
+in one fixed basis, the conserved charge of each basis state, and labels for the basis
+states. Every backend builds its own representation from this (TeNPy ``Site``, dense
+matrices for the exact engine), so an operator is written once.
+
+The basis is ordered so that charges increase along it (bosons ``|0>, |1>, ...``; spins
+``|down>, |up>``). TeNPy sorts local bases by charge; with this ordering its sort is the
+identity and the basis seen by every backend is the same.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from ..errors import ModelError, fail
+
+
+@dataclass(frozen=True, eq=False)
+class QuantumSite:
+    """One quantum site type.
+
+    Attributes
+    ----------
+    name : str
+        ``"boson"`` or ``"spin-1/2"``.
+    dim : int
+        Local Hilbert space dimension.
+    ops : dict[str, ndarray]
+        Named local operators, ``dim x dim`` matrices in the site basis.
+    hc : dict[str, str]
+        Name of the hermitian conjugate of each operator.
+    charges : ndarray of int
+        Conserved charge of each basis state (``n`` for bosons, the Pauli eigenvalue of
+        ``sigma^z`` for spins), non-decreasing along the basis.
+    charge_name : str
+        Name of the conserved charge (``"N"`` or ``"Sz"``), used for TeNPy's ``ChargeInfo``.
+    density_op : str
+        Operator whose expectation is the local density of the charge (``"N"`` or ``"Z"``).
+    labels : dict[str, int]
+        Basis-state labels (``"up"``, ``"down"``; ``"0"``, ``"1"``, ...).
+    """
+
+    name: str
+    dim: int
+    ops: dict
+    hc: dict
+    charges: np.ndarray
+    charge_name: str
+    density_op: str
+    labels: dict = field(default_factory=dict)
+    params: dict = field(default_factory=dict)
+
+    kind = "quantum"
+
+    def op(self, name):
+        """The matrix of operator ``name`` (``KeyError`` turned into a clear message)."""
+        try:
+            return self.ops[name]
+        except KeyError:
+            fail(ModelError, "operator", name,
+                 f"not defined on site type {self.name!r}",
+                 f"use one of {sorted(self.ops)}")
+
+    def op_charge(self, name):
+        """Charge change of operator ``name``, or ``None`` if it mixes charges."""
+        m = self.op(name)
+        rows, cols = np.nonzero(np.abs(m) > 1e-14)
+        if len(rows) == 0:
+            return 0
+        dq = set((self.charges[rows] - self.charges[cols]).tolist())
+        return dq.pop() if len(dq) == 1 else None
+
+    def same_as(self, other):
+        """Whether two site types describe the same local space (for validation)."""
+        return (self.name == other.name and self.dim == other.dim
+                and np.array_equal(self.charges, other.charges))
+
+
+def boson(n_max: int) -> QuantumSite:
+    r"""A boson with at most ``n_max`` particles, basis ``|0>, ..., |n_max>``.
+
+    Operators: ``B`` (:math:`a`), ``Bd`` (:math:`a^\dagger`), ``N`` (:math:`n`),
+    ``NN`` (:math:`n^2`), ``Id``.
+    """
+    if not isinstance(n_max, (int, np.integer)) or n_max < 1:
+        fail(ModelError, "n_max", n_max, "must be an integer >= 1",
+             "pick the local boson cutoff, e.g. n_max=4")
+    n_max = int(n_max)
+    d = n_max + 1
+    n = np.arange(d, dtype=float)
+    b = np.diag(np.sqrt(n[1:]), k=1)  # a|n> = sqrt(n)|n-1>
+    ops = {"Id": np.eye(d), "B": b, "Bd": b.T.copy(), "N": np.diag(n), "NN": np.diag(n**2)}
+    hc = {"Id": "Id", "B": "Bd", "Bd": "B", "N": "N", "NN": "NN"}
+    return QuantumSite("boson", d, ops, hc, np.arange(d), "N", "N",
+                       {str(k): k for k in range(d)}, {"n_max": n_max})
+
+
+def spin_half() -> QuantumSite:
+    r"""A spin 1/2 with **Pauli** operators, basis ``|down>, |up>``.
+
+    Operators: ``X``, ``Y``, ``Z`` (Pauli matrices :math:`\sigma^{x,y,z}`),
+    ``Sp`` = :math:`\sigma^+ = |up><down|`, ``Sm`` = :math:`\sigma^-`, ``Id``.
+    Note :math:`\sigma^x\sigma^x + \sigma^y\sigma^y = 2(\sigma^+\sigma^- + \sigma^-\sigma^+)`.
+    The charge is the eigenvalue of :math:`\sigma^z` (-1 for down, +1 for up).
+    """
+    z = np.diag([-1.0, 1.0])
+    sp = np.array([[0.0, 0.0], [1.0, 0.0]])  # |up><down| with index 0 = down, 1 = up
+    sm = sp.T.copy()
+    x = sp + sm
+    y = -1j * (sp - sm)
+    ops = {"Id": np.eye(2), "X": x, "Y": y, "Z": z, "Sp": sp, "Sm": sm}
+    hc = {"Id": "Id", "X": "X", "Y": "Y", "Z": "Z", "Sp": "Sm", "Sm": "Sp"}
+    return QuantumSite("spin-1/2", 2, ops, hc, np.array([-1, 1]), "Sz", "Z",
+                       {"down": 0, "up": 1, "d": 0, "u": 1})

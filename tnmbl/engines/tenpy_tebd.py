@@ -1,0 +1,162 @@
+"""TeNPy adapter: the chain's terms as a TeNPy model, evolved by TeNPy's TEBD.
+
+Vocabulary translation (tnmbl -> TeNPy):
+
+==================  =====================================================
+``method=tebd2/4``  ``TEBDEngine`` option ``order = 2 / 4``
+``dt``              ``dt``
+``chi_max``         ``trunc_params['chi_max']``
+``svd_cutoff``      ``trunc_params['svd_min']`` (absolute Schmidt value)
+``conserve``        ``LegCharge`` with the chain's U(1) charge, or trivial
+==================  =====================================================
+
+``truncation_error`` is TeNPy's accumulated ``trunc_err.eps``: the sum of the discarded
+Schmidt weights over all truncations so far.
+"""
+
+from __future__ import annotations
+
+import logging
+
+import numpy as np
+
+from ..errors import ObservableError, OptionError, fail
+from .base import Engine
+
+log = logging.getLogger(__name__)
+
+
+def tenpy_site(qsite, conserve):
+    """A TeNPy ``Site`` with the operators and basis of a :class:`QuantumSite`."""
+    from tenpy.linalg import np_conserved as npc
+    from tenpy.networks.site import Site
+
+    if conserve:
+        chinfo = npc.ChargeInfo([1], [qsite.charge_name])
+        leg = npc.LegCharge.from_qflat(chinfo, np.asarray(qsite.charges).reshape(-1, 1))
+    else:
+        leg = npc.LegCharge.from_trivial(qsite.dim)
+    inv = {v: k for k, v in qsite.labels.items()}
+    site = Site(leg, state_labels=[inv.get(i) for i in range(qsite.dim)], sort_charge=True)
+    if not np.array_equal(site.perm, np.arange(qsite.dim)):  # our bases are ordered by charge
+        raise AssertionError(f"TeNPy permuted the basis of {qsite.name}: {site.perm}")
+    added = []
+    for name, m in qsite.ops.items():
+        if name == "Id" or (conserve and qsite.op_charge(name) is None):
+            continue
+        site.add_op(name, np.asarray(m), hc=False)
+        added.append(name)
+    for name in added:
+        if qsite.hc[name] in added:
+            site.hc_ops[name] = qsite.hc[name]
+    return site
+
+
+def tenpy_model(chain, site):
+    """A TeNPy model (MPO, plus bond Hamiltonians for nearest-neighbour chains)."""
+    from tenpy.models.lattice import Chain as TenpyChain
+    from tenpy.models.model import CouplingModel, MPOModel, NearestNeighborModel
+
+    class TermModel(CouplingModel, NearestNeighborModel, MPOModel):
+        def __init__(self):
+            lat = TenpyChain(chain.L, site, bc="open", bc_MPS="finite")
+            CouplingModel.__init__(self, lat)
+            for term, s in chain.onsite_terms():
+                self.add_onsite(s, 0, term.op)
+            for term, s in chain.bond_terms():
+                a, b = term.ops
+                self.add_coupling(s, 0, a, 0, b, term.distance)
+                if term.hc:
+                    self.add_coupling(np.conj(s), 0, chain.site.hc[a], 0, chain.site.hc[b], term.distance)
+            MPOModel.__init__(self, lat, self.calc_H_MPO())
+            if chain.max_range == 1:
+                NearestNeighborModel.__init__(self, lat, self.calc_H_bond())
+
+    return TermModel()
+
+
+def _labels(k):
+    if k == 1:
+        return ["p", "p*"]
+    return [lab for i in range(k) for lab in (f"p{i}", f"p{i}*")]
+
+
+class TenpyMPSEngine(Engine):
+    """Shared part of the TeNPy engines: model, MPS, measurement of local operators."""
+
+    backend = "tenpy"
+
+    def __init__(self, chain, state, options):
+        super().__init__(chain, state, options)
+        from tenpy.networks.mps import MPS
+
+        if chain.bc != "open":
+            fail(OptionError, "bc", chain.bc, f"TeNPy {options.method} runs on open chains",
+                 "use bc='open', or method='exact' for small periodic chains")
+        self.site = tenpy_site(chain.site, options.conserve)
+        self.model = tenpy_model(chain, self.site)
+        idx = state.basis_indices
+        p_state = idx if idx is not None else [np.asarray(v) for v in state.vectors]
+        self.psi = MPS.from_product_state([self.site] * chain.L, p_state, bc="finite",
+                                          dtype=complex, unit_cell_width=chain.L)
+        self._cache = {}
+
+    def _npc(self, op):
+        from tenpy.linalg import np_conserved as npc
+
+        k, d = len(op.sites), self.chain.site.dim
+        if not op.contiguous:
+            fail(ObservableError, "operator sites", op.sites, "TeNPy measures operators on adjacent sites")
+        arr = np.asarray(op.matrix, dtype=complex).reshape((d,) * (2 * k))
+        arr = arr.transpose([i for j in range(k) for i in (j, j + k)])
+        legs = [leg for _ in range(k) for leg in (self.site.leg, self.site.leg.conj())]
+        try:
+            return npc.Array.from_ndarray(arr, legs, dtype=complex, labels=_labels(k))
+        except ValueError as exc:
+            fail(ObservableError, "operator", f"on sites {op.sites}",
+                 f"does not conserve {self.chain.site.charge_name} ({exc})",
+                 "run with conserve=False to measure it")
+
+    def expect(self, key, local_ops):
+        if key not in self._cache:
+            self._cache[key] = ([self._npc(op) for op in local_ops], [op.start for op in local_ops])
+        ops, sites = self._cache[key]
+        if not ops:
+            return np.zeros(0)
+        return np.real(self.psi.expectation_value(ops, sites=sites))
+
+    def entanglement(self):
+        return np.asarray(self.psi.entanglement_entropy(), dtype=float)
+
+    def energy(self):
+        return float(np.real(self.model.H_MPO.expectation_value(self.psi)))
+
+    def get_resume_data(self):
+        return {"psi": self.psi, "step": self.step}
+
+
+class TenpyTEBD(TenpyMPSEngine):
+    """TEBD of 2nd or 4th order through TeNPy's ``TEBDEngine``."""
+
+    def __init__(self, chain, state, options):
+        if chain.max_range > 1:
+            fail(OptionError, "method", options.method,
+                 f"TEBD takes nearest-neighbour chains; this one has range-{chain.max_range} terms",
+                 "use method='exact' (small L)")
+        super().__init__(chain, state, options)
+        from tenpy.algorithms.tebd import TEBDEngine
+
+        self.method = options.method
+        order = {"tebd2": 2, "tebd4": 4}[options.method]
+        self.tebd = TEBDEngine(self.psi, self.model, {
+            "order": order,
+            "trunc_params": {"chi_max": options.chi_max, "svd_min": options.svd_cutoff},
+        })
+
+    def advance(self, n_steps):
+        self.tebd.run_evolution(n_steps, self.options.dt)
+        self.step += n_steps
+
+    def health(self):
+        return {"truncation_error": float(self.tebd.trunc_err.eps), "chi": int(max(self.psi.chi)),
+                "norm": float(self.psi.norm)}

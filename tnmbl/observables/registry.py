@@ -1,0 +1,109 @@
+"""Observables by name: what each one is, where it lives on the chain, its units, and how
+it is measured.
+
+Every observable is defined once, from the chain's term list, as a list of local operators
+(:mod:`tnmbl.chain.local`); an engine only has to evaluate ``expect(local_ops)``. The
+``positions`` give the coordinate of each column (sites are integers, bonds half-integers).
+
+=================  =============================================  ==================
+name               meaning                                        columns (open)
+=================  =============================================  ==================
+density            <n_x> (bosons) or <sigma^z_x> (spins)          L, at x
+energy_density     <h_b>, bond-centred local energy               L-1, at b + 1/2
+energy_current     <j_b> = <i[h_b, h_{b+1}]>                      L-2, at b + 1
+density_current    <J_x> = <i[H_{x,x+1}, q_{x+1}]>                L-1, at x + 1/2
+entanglement       von Neumann entropy of each cut (natural log)  L-1, at x + 1/2
+onsite:OP          <OP_x> for a Hermitian operator OP of the site L, at x
+=================  =============================================  ==================
+
+``particle_current`` and ``spin_current`` are aliases of ``density_current``.
+"""
+
+from __future__ import annotations
+
+import difflib
+from dataclasses import dataclass
+from typing import Callable
+
+import numpy as np
+
+from ..chain import LocalOp, charge_currents, charge_densities, energy_currents, energy_densities
+from ..errors import ObservableError, fail
+
+
+@dataclass(frozen=True)
+class Observable:
+    """One observable: ``local_ops(chain)`` (or ``None`` for entanglement), ``positions(chain)``."""
+
+    name: str
+    description: str
+    units: str
+    dim: str
+    positions: Callable
+    local_ops: Callable | None = None
+
+    def measure(self, engine, ops):
+        if self.local_ops is None:
+            return engine.entanglement()
+        return engine.expect(self.name, ops)
+
+
+def _density_units(chain):
+    return "particles" if chain.site.name == "boson" else "sigma^z (Pauli, -1..1)"
+
+
+def _onsite(opname):
+    def ops(chain):
+        m = chain.site.op(opname)
+        if not np.allclose(m, m.conj().T):
+            fail(ObservableError, f"onsite:{opname}", opname, "on-site observables must be Hermitian",
+                 "measure e.g. onsite:X or onsite:N")
+        return [LocalOp((x,), m.astype(complex)) for x in range(chain.L)]
+    return ops
+
+
+def _sites(chain):
+    return np.arange(chain.L, dtype=float)
+
+
+def _bonds(chain):
+    return np.arange(chain.n_bonds, dtype=float) + 0.5
+
+
+OBSERVABLES = {
+    "density": Observable("density", "local charge density <n_x> or <sigma^z_x>", "charge", "site",
+                          _sites, charge_densities),
+    "energy_density": Observable("energy_density", "bond-centred local energy <h_b>", "energy", "bond",
+                                 _bonds, energy_densities),
+    "energy_current": Observable("energy_current", "energy current <i[h_b, h_{b+1}]> from bond b to b+1",
+                                 "energy / time", "current",
+                                 lambda c: np.arange(c.n_bonds if c.bc == "periodic" else c.n_bonds - 1,
+                                                     dtype=float) + 1.0,
+                                 energy_currents),
+    "density_current": Observable("density_current", "charge current <i[H_{x,x+1}, q_{x+1}]> from x to x+1",
+                                  "charge / time", "bond", _bonds, charge_currents),
+    "entanglement": Observable("entanglement", "von Neumann entanglement entropy of each cut",
+                               "nats", "cut", lambda c: np.arange(c.L - 1, dtype=float) + 0.5, None),
+}
+ALIASES = {"particle_current": "density_current", "spin_current": "density_current"}
+
+
+def get_observable(name, chain=None):
+    """The :class:`Observable` called ``name`` (aliases and ``onsite:OP`` included)."""
+    if not isinstance(name, str):
+        fail(ObservableError, "observable", name, "observable names are strings")
+    if name.startswith("onsite:"):
+        opname = name.split(":", 1)[1]
+        if chain is not None:
+            chain.site.op(opname)
+        return Observable(name, f"<{opname}_x>", "operator units", "site", _sites, _onsite(opname))
+    key = ALIASES.get(name, name)
+    if key not in OBSERVABLES:
+        known = sorted(OBSERVABLES) + sorted(ALIASES) + ["onsite:OP"]
+        close = difflib.get_close_matches(name, known, n=1)
+        hint = f"did you mean {close[0]!r}?" if close else f"known observables: {', '.join(known)}"
+        fail(ObservableError, "observable", name, "unknown observable", hint)
+    obs = OBSERVABLES[key]
+    if name != key:
+        obs = Observable(name, obs.description, obs.units, obs.dim, obs.positions, obs.local_ops)
+    return obs

@@ -160,3 +160,17 @@ class TenpyTEBD(TenpyMPSEngine):
     def health(self):
         return {"truncation_error": float(self.tebd.trunc_err.eps), "chi": int(max(self.psi.chi)),
                 "norm": float(self.psi.norm)}
+
+    def get_resume_data(self):
+        err = self.tebd.trunc_err
+        return {"psi": self.psi, "step": self.step, "trunc_err": [float(err.eps), float(err.ov)]}
+
+    def set_resume_data(self, data):
+        """Continue from ``get_resume_data()`` output: MPS, step and accumulated truncation error."""
+        from tenpy.algorithms.truncation import TruncationError
+
+        self.psi = self.tebd.psi = data["psi"]
+        self.step = int(data["step"])
+        self.tebd.evolved_time = self.step * self.options.dt
+        eps, ov = data.get("trunc_err", (0.0, 1.0))
+        self.tebd.trunc_err = TruncationError(float(eps), float(ov))

@@ -1,0 +1,249 @@
+"""The ``tnmbl`` command: validate, run, resume, info, schema.
+
+Exit status: 0 success, 2 invalid configuration or arguments (every problem listed),
+1 any other failure.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+import time
+from pathlib import Path
+
+from ..errors import ConfigError
+
+
+class LogProgress:
+    """One structured ``key=value`` line per output row (for logs, CI, cluster jobs)."""
+
+    def __init__(self, stream=None):
+        self.stream = stream or sys.stderr
+
+    def start(self, *, total_rows, done_rows, t_final):
+        self.t0 = time.monotonic()
+        print(f"tnmbl event=start rows_done={done_rows} rows_total={total_rows} t_final={t_final:g}",
+              file=self.stream, flush=True)
+
+    def row(self, row, *, n_rows, total_rows):
+        h = row.health
+        print(f"tnmbl event=row t={row.time:.6g} step={row.step} row={n_rows}/{total_rows} chi={int(h.get('chi', 0))} "
+              f"trunc_err={h.get('truncation_error', 0.0):.3e} energy_drift={h.get('energy_drift', 0.0):.3e} "
+              f"charge_drift={h.get('charge_drift', 0.0):.3e} wall_s={time.monotonic() - self.t0:.2f}",
+              file=self.stream, flush=True)
+
+    def note(self, text):
+        print(f"tnmbl event=note {text}", file=self.stream, flush=True)
+
+    def finish(self):
+        pass
+
+
+class BarProgress:
+    """A rich progress bar with time, chi and truncation error (on a terminal)."""
+
+    def start(self, *, total_rows, done_rows, t_final):
+        from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn, \
+            TimeRemainingColumn
+
+        self.progress = Progress(TextColumn("[bold]t = {task.fields[t]:<8.4g}"), BarColumn(), MofNCompleteColumn(),
+                                 TextColumn("chi {task.fields[chi]:>4}  trunc {task.fields[trunc]:.1e}"),
+                                 TimeElapsedColumn(), TimeRemainingColumn(), transient=False)
+        self.progress.start()
+        self.task = self.progress.add_task("run", total=total_rows, completed=done_rows, t=0.0, chi=0, trunc=0.0)
+
+    def row(self, row, *, n_rows, total_rows):
+        h = row.health
+        self.progress.update(self.task, completed=n_rows, t=row.time, chi=int(h.get("chi", 0)),
+                             trunc=h.get("truncation_error", 0.0))
+
+    def note(self, text):
+        self.progress.console.print(text)
+
+    def finish(self):
+        if hasattr(self, "progress"):
+            self.progress.stop()
+
+
+def _progress(args):
+    if args.log or not sys.stderr.isatty():
+        return LogProgress()
+    return BarProgress()
+
+
+def _report(summary):
+    for m in summary.messages:
+        print(m)
+    if summary.rows_recomputed:
+        print(f"recomputed {summary.rows_recomputed} row(s) written after the last checkpoint: "
+              f"max |difference| = {summary.max_recompute_diff:.2e} (not written again)")
+    print(f"status:     {summary.status}, {summary.n_rows} rows, t = {summary.t_reached:g} of {summary.t_final:g}")
+    print(f"results:    {summary.results}")
+    print(f"checkpoint: {summary.checkpoint}")
+    if summary.figure:
+        print(f"figure:     {summary.figure}")
+    print(f"inspect:    tnmbl info {summary.results}")
+
+
+def cmd_validate(args):
+    from .config import load_config
+
+    cfg = load_config(args.config, args.set)
+    print(f"{args.config}: valid ({cfg.model.name}, {cfg.state.kind} state, {cfg.evolution.method}, "
+          f"t_final = {cfg.evolution.t_final:g}, results -> {cfg.results_path})")
+    if args.print:
+        print(cfg.to_yaml(), end="")
+    return 0
+
+
+def cmd_run(args):
+    from .config import load_config
+    from .runner import run
+
+    cfg = load_config(args.config, args.set)
+    _report(run(cfg, progress=_progress(args)))
+    return 0
+
+
+def cmd_resume(args):
+    from .runner import resume
+
+    _report(resume(args.results, t_final=args.t_final, progress=_progress(args)))
+    return 0
+
+
+def info_dict(path):
+    """What ``tnmbl info`` shows, as a dict."""
+    from .checkpoint import checkpoint_summary
+    from .storage import read_results
+
+    res = read_results(path)
+    a = res["attrs"]
+    cfg = a["config_json"]
+    n = res["n_rows"]
+    t_final = float(cfg["evolution"]["t_final"])
+    t_reached = float(res["time"][-1]) if n else None
+    ckpt = Path(cfg["output"].get("checkpoint_path") or Path(path).with_name(Path(path).name + ".ckpt"))
+    h = res["health"]
+    health = {}
+    if n:
+        for key, fn in (("truncation_error", lambda x: x[-1]), ("chi", max), ("norm", lambda x: x[-1]),
+                        ("energy_drift", lambda x: max(abs(x))), ("charge_drift", lambda x: max(abs(x)))):
+            if key in h:
+                health[key if "drift" not in key else f"max_abs_{key}"] = float(fn(h[key]))
+    status = a.get("status")
+    return {"path": str(path), "status": status,
+            "note": ("no end recorded: the run is going on, or was killed (continue it with tnmbl resume)"
+                     if status == "running" else None),
+            "model": cfg["model"], "state": cfg["state"], "evolution": cfg["evolution"],
+            "observables": cfg["observables"]["names"], "rows": n, "t_reached": t_reached, "t_final": t_final,
+            "progress": (t_reached / t_final if t_final else 1.0) if n else 0.0,
+            "started": a.get("started"), "ended": a.get("ended") or None, "seed": a.get("seed"),
+            "git_commit": a.get("git_commit"), "versions": a.get("versions"), "health": health,
+            "checkpoint": dict(path=str(ckpt), **(checkpoint_summary(ckpt) or {"missing": True})),
+            "history": a.get("history"), "error": a.get("error")}
+
+
+def cmd_info(args):
+    from .storage import read_results
+
+    d = info_dict(args.results)
+    if args.json:
+        print(json.dumps(d, indent=2, default=str))
+        return 0
+    if args.config:
+        print(read_results(args.results)["attrs"]["config"], end="")
+        return 0
+    ev, m = d["evolution"], d["model"]
+    params = ", ".join(f"{k}={v}" for k, v in m.items() if k != "name" and not isinstance(v, list))
+    print(f"results:    {d['path']}")
+    print(f"status:     {d['status']}" + (f"  ({d['note']})" if d["note"] else "")
+          + (f"  error: {d['error']}" if d.get("error") else ""))
+    if d["rows"]:
+        print(f"progress:   {d['rows']} rows, t = {d['t_reached']:g} of {d['t_final']:g} ({100 * d['progress']:.1f}%)")
+    else:
+        print(f"progress:   no rows yet (t_final = {d['t_final']:g})")
+    print(f"model:      {m['name']} ({params})")
+    print(f"state:      {d['state']}")
+    print(f"evolution:  {ev['method']} on {ev['backend']}, dt={ev['dt']}, chi_max={ev['chi_max']}, "
+          f"svd_cutoff={ev['svd_cutoff']}, conserve={ev['conserve']}")
+    print(f"observables: {', '.join(d['observables'])}")
+    print("health:     " + (", ".join(f"{k}={v:.3g}" for k, v in d["health"].items()) or "-"))
+    c = d["checkpoint"]
+    print(f"checkpoint: {c['path']}" + (" (missing)" if c.get("missing") else
+                                        f" (t = {c.get('time', float('nan')):g}, after row {c.get('rows')}, "
+                                        f"written {c.get('written')})"))
+    print(f"started:    {d['started']}   ended: {d['ended'] or '-'}   seed: {d['seed']}")
+    print(f"git commit: {d['git_commit']}")
+    print("versions:   " + ", ".join(f"{k} {v}" for k, v in (d["versions"] or {}).items() if v))
+    return 0
+
+
+def cmd_schema(args):
+    from .schema import schema_markdown
+
+    text = schema_markdown()
+    if args.output:
+        Path(args.output).write_text(text)
+        print(f"wrote {args.output}")
+    else:
+        print(text, end="")
+    return 0
+
+
+def parser():
+    p = argparse.ArgumentParser(prog="tnmbl", description="YAML-configured runs of tnmbl (quantum and classical "
+                                "chains): validate, run, resume / extend, inspect.")
+    sub = p.add_subparsers(dest="command", required=True)
+
+    def with_set(sp):
+        sp.add_argument("config", help="YAML run config (see docs/config.md)")
+        sp.add_argument("--set", action="append", default=[], metavar="KEY=VALUE",
+                        help="override a key with a YAML value, e.g. --set evolution.chi_max=256 (repeatable)")
+
+    sp = sub.add_parser("validate", help="check a config; list every problem; compute nothing")
+    with_set(sp)
+    sp.add_argument("--print", action="store_true", help="print the resolved config (defaults filled in)")
+    sp.set_defaults(func=cmd_validate)
+
+    sp = sub.add_parser("run", help="run a config; write an HDF5 results file, checkpoints and a figure")
+    with_set(sp)
+    sp.add_argument("--log", action="store_true", help="log lines instead of a progress bar, even on a terminal")
+    sp.set_defaults(func=cmd_run)
+
+    sp = sub.add_parser("resume", help="continue an interrupted run, or extend a finished one with --t-final")
+    sp.add_argument("results", help="the run's .h5 results file")
+    sp.add_argument("--t-final", type=float, default=None, help="new final time (extends a finished run)")
+    sp.add_argument("--log", action="store_true", help="log lines instead of a progress bar")
+    sp.set_defaults(func=cmd_resume)
+
+    sp = sub.add_parser("info", help="config, provenance, health figures and progress of a results file")
+    sp.add_argument("results")
+    sp.add_argument("--json", action="store_true", help="machine-readable output")
+    sp.add_argument("--config", action="store_true", help="print the resolved config (YAML)")
+    sp.set_defaults(func=cmd_info)
+
+    sp = sub.add_parser("schema", help="print the options table of run configs (Markdown)")
+    sp.add_argument("-o", "--output", help="write it to this file (docs/config.md)")
+    sp.set_defaults(func=cmd_schema)
+    return p
+
+
+def main(argv=None):
+    args = parser().parse_args(argv)
+    try:
+        return args.func(args)
+    except ConfigError as exc:
+        print(f"tnmbl {args.command}: {exc}", file=sys.stderr)
+        return 2
+    except (OSError, ValueError, KeyError) as exc:
+        print(f"tnmbl {args.command}: {type(exc).__name__}: {exc}", file=sys.stderr)
+        return 1
+    except KeyboardInterrupt:
+        print(f"tnmbl {args.command}: interrupted; continue with `tnmbl resume RESULTS`", file=sys.stderr)
+        return 130
+
+
+if __name__ == "__main__":
+    sys.exit(main())

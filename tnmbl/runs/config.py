@@ -1,0 +1,615 @@
+"""Run configurations: YAML -> typed, frozen, fully validated :class:`RunConfig`.
+
+A config is read with ``yaml.safe_load`` (so ``!!python/object`` tags are refused) and
+checked section by section; every problem is collected and reported at once in one
+:class:`~tnmbl.errors.ConfigError`, each as ``dotted.path = value: rule; hint``. Nothing is
+computed before the whole config is valid.
+
+Allowed model names, methods and backends come from the registries
+(:data:`tnmbl.models.MODELS`, :data:`tnmbl.engines.METHODS`), initial-state kinds from
+:data:`STATE_KINDS`, so a model, method or state added there is accepted here, and listed
+in the generated options table (``tnmbl schema``), without touching this file.
+
+Sections
+--------
+``model``        ``name`` plus the keyword arguments of that model's factory (checked
+                 against its signature).
+``state``        ``kind`` plus the arguments of that kind (:data:`STATE_KINDS`).
+``evolution``    method, backend, dt, t_final, chi_max, svd_cutoff, conserve, order.
+``observables``  ``names`` and ``output_dt``.
+``output``       results path, checkpoint path and interval, figure, overwrite.
+``seed``         seed of everything random (model disorder); drawn and recorded if absent.
+"""
+
+from __future__ import annotations
+
+import difflib
+import inspect
+import math
+import secrets
+from pathlib import Path
+from typing import Any, Literal, Union
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+
+from ..errors import ConfigError, TnmblError
+
+MAX_STEPS = 100_000_000
+MAX_OUTPUTS = 1_000_000
+#: bounds on model parameters that size the computation, by parameter name
+PARAM_LIMITS = {"L": (2, 100_000), "n_max": (1, 64)}
+
+
+def _methods():
+    from ..engines import METHODS
+
+    return METHODS
+
+
+def _models():
+    from ..models import MODELS
+
+    return MODELS
+
+
+def _states_module():
+    from .. import states
+
+    return states
+
+
+#: state kinds: the factory in :mod:`tnmbl.states` and the keys of the ``state`` section it takes
+STATE_KINDS = {
+    "product": ("product", ("occupations", "spins")),
+    "neel": ("neel", ("high", "low")),
+    "domain_wall": ("domain_wall", ("high", "low", "at")),
+    "bubble": ("bubble", ("region", "background", "inside")),
+}
+STATE_REQUIRED = {"bubble": ("region", "background", "inside")}
+
+
+class Section(BaseModel):
+    """Base of every section: frozen, strict types, unknown keys rejected."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True, strict=True, allow_inf_nan=False)
+
+
+Scalar = Union[int, str]
+
+
+class ModelSection(BaseModel):
+    """``name`` selects a factory in ``tnmbl.models.MODELS``; every other key is one of its
+    keyword arguments (e.g. ``L``, ``U``, ``g``, ``n_max``) and is checked against its signature."""
+
+    model_config = ConfigDict(extra="allow", frozen=True, strict=True)
+
+    name: str = Field(description="model name: one of {models}")
+
+    @property
+    def params(self):
+        return dict(self.model_extra or {})
+
+
+class StateSection(Section):
+    """Initial product state; which keys apply depends on ``kind``."""
+
+    kind: str = Field(description="initial state: one of {states}")
+    occupations: list[int] | None = Field(None, description="`product`: bosons per site, one entry per site")
+    spins: str | list[Scalar] | None = Field(None, description="`product`: 'uudd...' or a list of up/down/+1/-1")
+    high: Scalar | None = Field(None, description="`neel`, `domain_wall`: the high value (default 1 boson / up)")
+    low: Scalar | None = Field(None, description="`neel`, `domain_wall`: the low value (default 0 / down)")
+    at: int | None = Field(None, description="`domain_wall`: first site of the low side (default L // 2)")
+    region: list[int] | None = Field(None, description="`bubble`: [a, b), the sites of the bubble")
+
+    @field_validator("kind")
+    @classmethod
+    def _known_kind(cls, v):
+        if v not in STATE_KINDS:
+            raise ValueError(f"unknown initial state{_suggest(v, STATE_KINDS)}")
+        return v
+    background: Scalar | None = Field(None, description="`bubble`: value outside the region")
+    inside: Scalar | None = Field(None, description="`bubble`: value inside the region")
+
+
+class EvolutionSection(Section):
+    """Time evolution: algorithm, time step, truncation."""
+
+    method: str = Field("tebd2", description="algorithm: one of {methods}")
+    backend: str | None = Field(None, description="library running the method (default: the first listed "
+                                "for it in tnmbl.engines.METHODS: {backends})")
+    dt: float = Field(0.05, gt=0, description="time step; t_final and output_dt must be multiples of it")
+    t_final: float = Field(ge=0, description="final time (required)")
+    chi_max: int = Field(128, ge=1, le=65536, description="largest MPS bond dimension")
+    svd_cutoff: float = Field(1e-10, ge=0, lt=1, description="discard Schmidt values below this")
+    conserve: Literal["auto"] | bool = Field("auto", description="use the U(1) charge (N or S^z); 'auto': "
+                                             "when the model and state allow it")
+    order: int | None = Field(None, description="order of the integrator; implied by the method "
+                              "(tebd2 -> 2, tebd4 -> 4) and must agree with it if given")
+
+    @field_validator("method")
+    @classmethod
+    def _known_method(cls, v):
+        methods = _methods()
+        if v not in methods:
+            raise ValueError(f"unknown method{_suggest(v, methods)}")
+        return v
+
+
+class ObservablesSection(Section):
+    """What is measured, and when."""
+
+    names: list[str] = Field(["density", "energy_density", "energy_current"], min_length=1,
+                             description="observables (tnmbl.observables): {observables}")
+
+    @field_validator("names")
+    @classmethod
+    def _known_names(cls, names):
+        from ..observables import get_observable
+
+        bad = []
+        for nm in names:
+            try:
+                get_observable(nm)
+            except TnmblError as exc:
+                bad.append(f"{nm!r}: {str(exc).split(': ', 1)[-1]}")
+        if bad:
+            raise ValueError("; ".join(bad))
+        if len(set(names)) != len(names):
+            raise ValueError("each observable may be listed once")
+        return names
+    output_dt: float | None = Field(None, gt=0, description="interval between output rows (default: about "
+                                    "100 rows over the run); a multiple of dt")
+
+
+class OutputSection(Section):
+    """Where results and checkpoints go."""
+
+    path: str | None = Field(None, min_length=1, description="results file (default out/<config name>.h5)")
+    checkpoint_path: str | None = Field(None, min_length=1, description="checkpoint file (default: the "
+                                        "results path + '.ckpt')")
+    checkpoint_every_s: float | None = Field(300.0, gt=0, description="write a checkpoint after an output "
+                                             "row when this many seconds passed since the last one")
+    checkpoint_every_outputs: int | None = Field(None, ge=1, description="write a checkpoint every N output "
+                                                 "rows (as well as by time, if both are set)")
+    figure: bool = Field(True, description="write a PNG figure next to the results at the end")
+    overwrite: bool = Field(False, description="replace an existing results file (otherwise refused; "
+                            "use `tnmbl resume` to continue one)")
+
+
+SECTIONS = {"model": ModelSection, "state": StateSection, "evolution": EvolutionSection,
+            "observables": ObservablesSection, "output": OutputSection}
+REQUIRED_SECTIONS = ("model", "state", "evolution")
+TOP_KEYS = tuple(SECTIONS) + ("seed", "description")
+
+
+class RunConfig(BaseModel):
+    """A validated run configuration. Build it with :func:`load_config` / :func:`validate_config`."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    model: ModelSection
+    state: StateSection
+    evolution: EvolutionSection
+    observables: ObservablesSection = ObservablesSection()
+    output: OutputSection = OutputSection()
+    seed: int | None = None
+    description: str = ""
+    name: str = "run"
+
+    def to_dict(self):
+        """Plain nested dict (model parameters flattened into ``model``)."""
+        out = {"description": self.description, "seed": self.seed}
+        out["model"] = {"name": self.model.name, **self.model.params}
+        for key in ("state", "evolution", "observables", "output"):
+            out[key] = getattr(self, key).model_dump(exclude_none=key == "state")
+        return out
+
+    def to_yaml(self):
+        return yaml.safe_dump(self.to_dict(), sort_keys=False)
+
+    @property
+    def results_path(self):
+        return Path(self.output.path)
+
+    @property
+    def checkpoint_path(self):
+        return Path(self.output.checkpoint_path) if self.output.checkpoint_path else \
+            self.results_path.with_name(self.results_path.name + ".ckpt")
+
+
+# ---------------------------------------------------------------- problem reporting
+
+def _suggest(value, known):
+    known = list(known)
+    close = difflib.get_close_matches(str(value), known, n=1, cutoff=0.6)
+    if close:
+        return f"; did you mean {close[0]!r}?"
+    return f"; known: {', '.join(map(str, known))}"
+
+
+def _show(value):
+    text = repr(value)
+    return text if len(text) <= 60 else text[:57] + "..."
+
+
+def _path(parts):
+    out = ""
+    for p in parts:
+        out += f"[{p}]" if isinstance(p, int) else (f".{p}" if out else str(p))
+    return out
+
+
+def _from_validation_error(section, cls, err):
+    problems, by_path = [], {}
+    for e in err.errors(include_url=False):
+        loc = [section] + [p for p in e["loc"] if p not in ("function-after[_known_method(), str]",)]
+        # union members are reported as extra loc entries ('int', 'str', 'list[...]'); drop them
+        loc = [p for p in loc if not (isinstance(p, str) and ("[" in p or p in ("int", "str", "bool", "float",
+                                                                                 "literal['auto']")))]
+        path = _path(loc)
+        kind = e["type"]
+        if kind == "extra_forbidden":
+            fields = [f for f in cls.model_fields]
+            problems.append(f"{path}: unknown key{_suggest(loc[-1], fields)}")
+        elif kind == "missing":
+            desc = cls.model_fields[loc[-1]].description if loc[-1] in cls.model_fields else ""
+            problems.append(f"{path}: required key is missing; add it ({desc})")
+        else:
+            msg = e["msg"].removeprefix("Value error, ").replace("Input should be", "must be")
+            if path in by_path:
+                problems[by_path[path]] += f" or {msg.removeprefix('must be ')}"
+            else:
+                by_path[path] = len(problems)
+                problems.append(f"{path} = {_show(e.get('input'))}: {msg}")
+    return problems
+
+
+# ---------------------------------------------------------------- model parameters
+
+def _kind_of_default(default):
+    if isinstance(default, bool):
+        return "bool"
+    if isinstance(default, int):
+        return "int"
+    if isinstance(default, float):
+        return "float"
+    if isinstance(default, str):
+        return "str"
+    if isinstance(default, tuple):
+        return "pair"
+    return "any"
+
+
+def model_signature(name):
+    """``{param: (kind, default)}`` of the factory ``name``; ``default`` is ``REQUIRED`` if none."""
+    out = {}
+    for p in inspect.signature(_models()[name]).parameters.values():
+        if p.kind in (p.VAR_POSITIONAL, p.VAR_KEYWORD):
+            continue
+        if p.default is inspect.Parameter.empty:
+            out[p.name] = ("int" if p.name == "L" else "any", REQUIRED)
+        else:
+            out[p.name] = (_kind_of_default(p.default), p.default)
+    return out
+
+
+REQUIRED = object()
+
+
+def _is_number(v):
+    return isinstance(v, (int, float)) and not isinstance(v, bool)
+
+
+def _check_param(path, name, kind, value):
+    if kind == "float" and not (_is_number(value) and math.isfinite(value)):
+        return f"{path} = {_show(value)}: must be a finite number"
+    if kind == "int" and not (isinstance(value, int) and not isinstance(value, bool)):
+        return f"{path} = {_show(value)}: must be an integer"
+    if kind == "bool" and not isinstance(value, bool):
+        return f"{path} = {_show(value)}: must be true or false"
+    if kind == "str" and not isinstance(value, str):
+        return f"{path} = {_show(value)}: must be a string"
+    if kind == "pair" and not (isinstance(value, list) and len(value) == 2
+                               and all(isinstance(x, int) and not isinstance(x, bool) for x in value)):
+        return f"{path} = {_show(value)}: must be a list of two integers, e.g. [0, 4]"
+    if kind == "any" and value is not None and not _plain(value):
+        return f"{path} = {_show(value)}: must be a number, a string or a list of numbers"
+    if name in PARAM_LIMITS and _is_number(value):
+        lo, hi = PARAM_LIMITS[name]
+        if not lo <= value <= hi:
+            return f"{path} = {_show(value)}: must lie in [{lo}, {hi}]"
+    if _is_number(value) and not math.isfinite(value):
+        return f"{path} = {_show(value)}: must be finite"
+    return None
+
+
+def _plain(value):
+    if _is_number(value):
+        return math.isfinite(value)
+    if isinstance(value, str):
+        return True
+    if isinstance(value, list):
+        return len(value) <= PARAM_LIMITS["L"][1] and all(_is_number(x) and math.isfinite(x) for x in value)
+    return False
+
+
+def _model_problems(section: ModelSection, seed):
+    """Problems of the model parameters, and the resolved parameters (defaults filled in)."""
+    models = _models()
+    if section.name not in models:
+        return [f"model.name = {section.name!r}: unknown model{_suggest(section.name, models)}"], None
+    sig = model_signature(section.name)
+    problems, params = [], {}
+    for key, value in section.params.items():
+        if key not in sig:
+            problems.append(f"model.{key}: unknown parameter of model {section.name!r}{_suggest(key, sig)}")
+            continue
+        bad = _check_param(f"model.{key}", key, sig[key][0], value)
+        if bad:
+            problems.append(bad)
+        params[key] = value
+    for key, (_, default) in sig.items():
+        if key in params:
+            continue
+        if default is REQUIRED:
+            problems.append(f"model.{key}: required parameter of model {section.name!r} is missing")
+        elif key == "seed":
+            params[key] = seed
+        else:
+            params[key] = list(default) if isinstance(default, tuple) else default
+    return problems, params
+
+
+# ---------------------------------------------------------------- cross-section checks
+
+def _steps(path, t, dt):
+    n = t / dt
+    if abs(n - round(n)) > 1e-9 * max(1.0, abs(n)):
+        return None, (f"{path} = {t!r}: must be a multiple of evolution.dt ({path} / dt = {t} / {dt} = {n:.6g}); "
+                      f"use {round(n) * dt:.6g} or a dt that divides it")
+    return int(round(n)), None
+
+
+def _evolution_problems(ev: EvolutionSection):
+    problems, resolved = [], {}
+    methods = _methods()
+    backends = methods[ev.method]
+    backend = ev.backend if ev.backend is not None else next(iter(backends))
+    if backend not in backends:
+        problems.append(f"evolution.backend = {backend!r}: method {ev.method!r} runs on "
+                        f"{', '.join(backends)}{_suggest(backend, backends)}")
+    resolved["backend"] = backend
+    implied = {"tebd2": 2, "tebd4": 4}.get(ev.method)
+    if ev.order is not None and implied is not None and ev.order != implied:
+        problems.append(f"evolution.order = {ev.order}: method {ev.method!r} is of order {implied}; "
+                        f"use method tebd{ev.order} or drop 'order'")
+    resolved["order"] = ev.order if ev.order is not None else implied
+    n, bad = _steps("evolution.t_final", ev.t_final, ev.dt)
+    if bad:
+        problems.append(bad)
+    elif n > MAX_STEPS:
+        problems.append(f"evolution.t_final = {ev.t_final!r}: t_final / dt = {n} steps is above the limit "
+                        f"{MAX_STEPS}; use a larger dt or split the run (tnmbl resume --t-final)")
+    return problems, resolved, n
+
+
+def _output_dt(obs: ObservablesSection, ev: EvolutionSection, n_total):
+    if obs.output_dt is None:
+        n_out = max(1, (n_total or 0) // 100)
+        return [], n_out * ev.dt
+    n_out, bad = _steps("observables.output_dt", obs.output_dt, ev.dt)
+    if bad:
+        return [bad], None
+    if n_total is not None and n_total // max(n_out, 1) > MAX_OUTPUTS:
+        return [f"observables.output_dt = {obs.output_dt!r}: gives more than {MAX_OUTPUTS} output rows; "
+                "use a larger output_dt"], None
+    return [], obs.output_dt
+
+
+def _state_problems(st: StateSection):
+    if st.kind not in STATE_KINDS:
+        return [f"state.kind = {st.kind!r}: unknown initial state{_suggest(st.kind, STATE_KINDS)}"]
+    allowed = STATE_KINDS[st.kind][1]
+    problems = []
+    for key in StateSection.model_fields:
+        if key != "kind" and getattr(st, key) is not None and key not in allowed:
+            problems.append(f"state.{key} = {_show(getattr(st, key))}: not used by state kind {st.kind!r} "
+                            f"(it takes: {', '.join(allowed)})")
+    for key in STATE_REQUIRED.get(st.kind, ()):
+        if getattr(st, key) is None:
+            problems.append(f"state.{key}: required by state kind {st.kind!r} is missing")
+    if st.kind == "product" and (st.occupations is None) == (st.spins is None):
+        problems.append("state: kind 'product' takes exactly one of 'occupations' (bosons) or 'spins' (spin-1/2)")
+    if st.region is not None and len(st.region) != 2:
+        problems.append(f"state.region = {st.region!r}: must be [a, b], two site indices")
+    return problems
+
+
+def _where(exc, section):
+    """``section.key = value: rule`` from a tnmbl error raised by a factory."""
+    return f"{section}.{exc}" if not str(exc).startswith(section) else str(exc)
+
+
+def build_chain(cfg: RunConfig):
+    """The :class:`~tnmbl.chain.Chain` of ``cfg`` (model parameters as resolved)."""
+    return _models()[cfg.model.name](**_factory_kwargs(cfg.model.params))
+
+
+def _factory_kwargs(params):
+    return {k: (tuple(v) if isinstance(v, list) and k == "bath" else v) for k, v in params.items()}
+
+
+def build_state(cfg: RunConfig, chain):
+    """The initial :class:`~tnmbl.states.ProductState` of ``cfg`` on ``chain``."""
+    return _build_state(cfg.state, chain)
+
+
+def _build_state(st, chain):
+    fn = getattr(_states_module(), STATE_KINDS[st.kind][0])
+    kwargs = {k: getattr(st, k) for k in STATE_KINDS[st.kind][1] if getattr(st, k) is not None}
+    if st.kind == "bubble":
+        return fn(chain, tuple(kwargs["region"]), kwargs["background"], kwargs["inside"])
+    return fn(chain, **kwargs)
+
+
+# ---------------------------------------------------------------- entry points
+
+def validate_config(raw, *, name="run", check_build=True) -> RunConfig:
+    """Validate a config dict; return the resolved :class:`RunConfig` or raise :class:`ConfigError`.
+
+    The resolved config has every default filled in: model parameters from the factory's
+    signature, the seed (drawn if absent), backend, order, output_dt and conserve.
+    With ``check_build`` the chain, the initial state and the observables are built (cheap,
+    no evolution) so that their own checks are reported as config problems too.
+    """
+    if not isinstance(raw, dict):
+        raise ConfigError([f"config = {_show(raw)}: must be a mapping with sections {', '.join(TOP_KEYS)}"])
+    problems = []
+    for key in raw:
+        if key not in TOP_KEYS:
+            problems.append(f"{key}: unknown section{_suggest(key, TOP_KEYS)}")
+    seed = raw.get("seed")
+    if seed is not None and not (isinstance(seed, int) and not isinstance(seed, bool) and 0 <= seed < 2 ** 63):
+        problems.append(f"seed = {_show(seed)}: must be an integer in [0, 2**63) or null (drawn and recorded)")
+        seed = None
+    description = raw.get("description", "")
+    if not isinstance(description, str):
+        problems.append(f"description = {_show(description)}: must be a string")
+        description = ""
+    sections = {}
+    for key, cls in SECTIONS.items():
+        if key not in raw:
+            if key in REQUIRED_SECTIONS:
+                problems.append(f"{key}: required section is missing")
+            continue
+        value = raw[key]
+        if value is None and key not in REQUIRED_SECTIONS:
+            continue
+        if not isinstance(value, dict):
+            problems.append(f"{key} = {_show(value)}: must be a mapping of keys to values")
+            continue
+        try:
+            sections[key] = cls.model_validate(value)
+        except ValidationError as err:
+            problems += _from_validation_error(key, cls, err)
+    if seed is None and raw.get("seed") is None:
+        seed = secrets.randbits(32)
+
+    params, model_ok = None, False
+    if "model" in sections:
+        more, params = _model_problems(sections["model"], seed)
+        problems += more
+        model_ok = not more
+    n_total, resolved_ev = None, {}
+    if "evolution" in sections:
+        more, resolved_ev, n_total = _evolution_problems(sections["evolution"])
+        problems += more
+    obs = sections.get("observables", ObservablesSection())
+    output_dt = None
+    if "evolution" in sections:
+        more, output_dt = _output_dt(obs, sections["evolution"], n_total)
+        problems += more
+    state_ok = False
+    if "state" in sections:
+        more = _state_problems(sections["state"])
+        problems += more
+        state_ok = not more
+    conserve = None
+    if check_build and model_ok:
+        more, conserve = _build_problems(sections, params, state_ok)
+        problems += more
+    if problems:
+        raise ConfigError(problems)
+
+    ev = sections["evolution"].model_copy(update=resolved_ev)
+    if conserve is not None:
+        ev = ev.model_copy(update={"conserve": conserve})
+    output = sections.get("output", OutputSection())
+    if output.path is None:
+        output = output.model_copy(update={"path": f"out/{name}.h5"})
+    return RunConfig(model=ModelSection(name=sections["model"].name, **params), state=sections["state"],
+                     evolution=ev, observables=obs.model_copy(update={"output_dt": output_dt}),
+                     output=output, seed=seed, description=description, name=name)
+
+
+def _build_problems(sections, params, state_ok):
+    """Build chain, state and observables (cheap, no evolution); their errors as problems."""
+    from ..evolution import resolve_conserve
+    from ..observables import get_observable
+
+    try:
+        chain = _models()[sections["model"].name](**_factory_kwargs(params))
+    except TnmblError as exc:
+        return [_where(exc, "model")], None
+    problems = []
+    obs = sections.get("observables", ObservablesSection())
+    for i, nm in enumerate(obs.names):
+        try:
+            get_observable(nm, chain)
+        except TnmblError as exc:
+            problems.append(f"observables.names[{i}] = {nm!r}: {str(exc).split(': ', 1)[-1]}")
+    if not state_ok:
+        return problems, None
+    try:
+        state = _build_state(sections["state"], chain)
+    except TnmblError as exc:
+        return problems + [_where(exc, "state")], None
+    if "evolution" not in sections:
+        return problems, None
+    try:
+        conserve = resolve_conserve(chain, state, sections["evolution"].conserve)
+    except TnmblError as exc:
+        return problems + [f"evolution.{exc}"], None
+    return problems, conserve
+
+
+def parse_yaml(text, source="<config>"):
+    """``yaml.safe_load`` with errors (including refused ``!!python`` tags) as :class:`ConfigError`."""
+    try:
+        return yaml.safe_load(text)
+    except yaml.YAMLError as exc:
+        hint = ""
+        if "python/" in str(exc):
+            hint = "; python tags (!!python/...) are refused: configs hold plain data only"
+        raise ConfigError([f"{source}: not valid YAML ({' '.join(str(exc).split())}){hint}"]) from None
+
+
+def set_override(raw, assignment):
+    """Apply ``section.key=yaml_value`` to the nested dict ``raw`` (in place)."""
+    if "=" not in assignment:
+        raise ConfigError([f"--set {assignment!r}: must be key=value, e.g. --set evolution.chi_max=256"])
+    key, text = assignment.split("=", 1)
+    parts = key.strip().split(".")
+    if not all(parts):
+        raise ConfigError([f"--set {assignment!r}: the key must be a dotted path such as model.g"])
+    value = parse_yaml(text, f"--set {key}")
+    node = raw
+    for p in parts[:-1]:
+        if not isinstance(node.get(p), dict):
+            node[p] = {}
+        node = node[p]
+    node[parts[-1]] = value
+    return raw
+
+
+def load_config(path, overrides=(), **kw) -> RunConfig:
+    """Read, override (``--set`` strings) and validate the YAML file at ``path``."""
+    path = Path(path)
+    try:
+        text = path.read_text()
+    except OSError as exc:
+        raise ConfigError([f"config file {str(path)!r}: cannot be read ({exc.strerror})"]) from None
+    raw = parse_yaml(text, str(path))
+    if raw is None:
+        raw = {}
+    if isinstance(raw, dict):
+        for o in overrides:
+            set_override(raw, o)
+    return validate_config(raw, name=path.stem, **kw)
+
+
+def config_from_yaml(text, name="run", **kw) -> RunConfig:
+    """Validate a resolved config as stored in a results file."""
+    raw = parse_yaml(text)
+    return validate_config(raw, name=name, **kw)

@@ -1,0 +1,187 @@
+"""Append-only HDF5 results: one file per run, one row per output time.
+
+Layout (``format = "tnmbl-results"``, ``format_version = 1``)::
+
+    /time                       (n,)         output times                  [commit marker]
+    /step                       (n,)         step numbers
+    /wall_s                     (n,)         wall seconds since the run (or resume) started
+    /observables/<name>         (n, ncol)    attrs: dims, units, description, positions
+    /health/<name>              (n,)         truncation_error, chi, norm, energy, ..._drift
+    root attrs                  config (resolved YAML), config_json, versions (JSON),
+                                git_commit, seed, started, ended, status, t_final,
+                                history (JSON list of run / resume events)
+
+Every dataset is chunked and resizable along time. A row is appended to the observables and
+health datasets first and to ``/time`` last, then the file is flushed: the number of
+committed rows is ``len(/time)``, and a reader ignores anything past it (a kill between two
+datasets of one row leaves a few uncommitted entries that a resume trims away). Committed
+rows are never rewritten. Checkpoints live in a separate file (:mod:`tnmbl.runs.checkpoint`).
+"""
+
+from __future__ import annotations
+
+import json
+import subprocess
+from datetime import datetime, timezone
+from pathlib import Path
+
+import h5py
+import numpy as np
+
+FORMAT = "tnmbl-results"
+FORMAT_VERSION = 1
+TIME_UNITS = "hbar / (model energy unit)"
+
+
+def now():
+    return datetime.now(timezone.utc).isoformat(timespec="seconds")
+
+
+def git_commit():
+    """The commit of the tnmbl source tree (``+dirty`` if modified), or ``None``."""
+    here = Path(__file__).resolve().parent
+    try:
+        sha = subprocess.run(["git", "rev-parse", "HEAD"], cwd=here, capture_output=True, text=True,
+                             timeout=5).stdout.strip()
+        if not sha:
+            return None
+        dirty = subprocess.run(["git", "status", "--porcelain", "--untracked-files=no"], cwd=here,
+                               capture_output=True, text=True, timeout=5).stdout.strip()
+        return sha + ("+dirty" if dirty else "")
+    except (OSError, subprocess.SubprocessError):
+        return None
+
+
+def _row_dataset(group, name, ncol, chunk_rows, **attrs):
+    shape, maxshape = ((0,), (None,)) if ncol is None else ((0, ncol), (None, ncol))
+    chunks = (chunk_rows,) if ncol is None else (chunk_rows, max(1, ncol))
+    ds = group.create_dataset(name, shape=shape, maxshape=maxshape, chunks=chunks, dtype="f8")
+    for k, v in attrs.items():
+        ds.attrs[k] = v
+    return ds
+
+
+class ResultsWriter:
+    """Writes rows to a results file (create with :meth:`create`, reopen with :meth:`append`)."""
+
+    def __init__(self, f):
+        self.f = f
+
+    @classmethod
+    def create(cls, path, *, config_yaml, config_json, observables, chain, seed, versions, meta,
+               chunk_rows=64):
+        path = Path(path)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        f = h5py.File(path, "w")
+        f.attrs.update({"format": FORMAT, "format_version": FORMAT_VERSION, "config": config_yaml,
+                        "config_json": config_json, "versions": json.dumps(versions),
+                        "git_commit": git_commit() or "unknown", "seed": -1 if seed is None else seed,
+                        "started": now(), "ended": "", "status": "running", "meta": json.dumps(meta),
+                        "history": json.dumps([{"event": "run", "at": now()}])})
+        _row_dataset(f, "time", None, chunk_rows, units=TIME_UNITS, dims=["time"])
+        _row_dataset(f, "step", None, chunk_rows, units="1", dims=["time"])
+        _row_dataset(f, "wall_s", None, chunk_rows, units="s", dims=["time"],
+                     description="wall seconds since the run or the last resume started")
+        og = f.create_group("observables")
+        for obs in observables:
+            pos = np.asarray(obs.positions(chain), dtype=float)
+            _row_dataset(og, obs.name, len(pos), chunk_rows, units=obs.units, dims=["time", obs.dim],
+                         description=obs.description, positions=pos)
+        f.create_group("health")
+        f.flush()
+        return cls(f)
+
+    @classmethod
+    def append(cls, path):
+        """Reopen for appending; trims entries past the last committed row."""
+        f = h5py.File(path, "r+")
+        n = len(f["time"])
+        for ds in _row_datasets(f):
+            if ds.shape[0] > n:
+                ds.resize(n, axis=0)
+        f.flush()
+        return cls(f)
+
+    @property
+    def n_rows(self):
+        return len(self.f["time"])
+
+    def write_row(self, row, wall_s):
+        """Append one :class:`~tnmbl.evolution.Row`; ``/time`` last, then flush."""
+        n = self.n_rows
+        for name, value in row.values.items():
+            _put(self.f["observables"][name], n, value)
+        hg = self.f["health"]
+        for name, value in row.health.items():
+            if name not in hg:
+                _row_dataset(hg, name, None, self.f["time"].chunks[0], units=_health_units(name))
+            _put(hg[name], n, value)
+        _put(self.f["step"], n, row.step)
+        _put(self.f["wall_s"], n, wall_s)
+        _put(self.f["time"], n, row.time)
+        self.f.flush()
+
+    def read_row(self, i):
+        """The committed row ``i`` as ``(time, step, values, health)``."""
+        f = self.f
+        return (float(f["time"][i]), int(f["step"][i]),
+                {k: f["observables"][k][i] for k in f["observables"]},
+                {k: float(f["health"][k][i]) for k in f["health"]})
+
+    def set_attrs(self, **attrs):
+        self.f.attrs.update(attrs)
+        self.f.flush()
+
+    def add_history(self, **event):
+        hist = json.loads(self.f.attrs.get("history", "[]"))
+        hist.append(dict(event, at=now()))
+        self.set_attrs(history=json.dumps(hist))
+
+    def close(self):
+        if self.f.id.valid:
+            self.f.close()
+
+
+def _health_units(name):
+    from ..evolution import HEALTH_UNITS
+
+    return HEALTH_UNITS.get(name, "")
+
+
+def _put(ds, n, value):
+    ds.resize(n + 1, axis=0)
+    ds[n] = value
+
+
+def _row_datasets(f):
+    out = [f["step"], f["wall_s"]]
+    for g in ("observables", "health"):
+        out += [f[g][k] for k in f[g]]
+    return out
+
+
+def read_results(path):
+    """Everything in a results file, committed rows only, as plain Python / NumPy objects.
+
+    Returns a dict with ``time``, ``step``, ``wall_s``, ``observables`` ({name: array}),
+    ``positions`` ({name: array}), ``units``, ``health`` ({name: array}), ``attrs`` (root
+    attributes, JSON ones decoded) and ``n_rows``.
+    """
+    with h5py.File(path, "r") as f:
+        if f.attrs.get("format") != FORMAT:
+            raise ValueError(f"{path}: not a tnmbl results file (format = {f.attrs.get('format')!r})")
+        n = len(f["time"])
+        out = {"n_rows": n, "time": f["time"][:n], "step": f["step"][:n].astype(int), "wall_s": f["wall_s"][:n]}
+        out["observables"] = {k: f["observables"][k][:n] for k in f["observables"]}
+        out["positions"] = {k: f["observables"][k].attrs["positions"] for k in f["observables"]}
+        out["units"] = {k: f["observables"][k].attrs["units"] for k in f["observables"]}
+        out["health"] = {k: f["health"][k][:n] for k in f["health"]}
+        attrs = {}
+        for k, v in f.attrs.items():
+            if k in ("versions", "meta", "history", "config_json"):
+                v = json.loads(v)
+            elif isinstance(v, np.generic):
+                v = v.item()
+            attrs[k] = v
+        out["attrs"] = attrs
+    return out

@@ -4,6 +4,10 @@ Quantum: :func:`bose_hubbard`, :func:`xxz`, :func:`xxz_with_bath`. Each returns 
 :class:`tnmbl.chain.Chain`; nothing about a model is written anywhere else.
 """
 
+from .classical import MODELS as _CLASSICAL_MODELS
+from .classical import dnls, rotor
 from .quantum import MODELS, bose_hubbard, xxz, xxz_with_bath
 
-__all__ = ["MODELS", "bose_hubbard", "xxz", "xxz_with_bath"]
+MODELS.update(_CLASSICAL_MODELS)  # classical: rotor, dnls (issue 4)
+
+__all__ = ["MODELS", "bose_hubbard", "xxz", "xxz_with_bath", "rotor", "dnls"]

@@ -1,0 +1,513 @@
+r"""Classical integrators for batches of chains, behind tnmbl's ``evolve`` vocabulary.
+
+Methods
+-------
+=========  =======  ==========================================================  =========
+method     model    scheme                                                      order
+=========  =======  ==========================================================  =========
+leapfrog   rotor    Stormer-Verlet (kick-drift-kick, merged drifts)              2
+yoshida4   rotor    Yoshida triple-jump composition of leapfrog                  4
+split2     dnls     Strang split: exact bond rotations (even, odd) around an     2
+                    exact on-site phase rotation
+split4     dnls     Yoshida triple-jump composition of ``split2``                4
+=========  =======  ==========================================================  =========
+
+Every part of the DNLS split is solved exactly (the on-site flow keeps :math:`|\psi_x|`
+and rotates its phase by :math:`(w_x + 2U|\psi_x|^2)\tau`; a bond flow is the exact 2x2
+propagator :math:`e^{-ig\tau}(\cos g\tau + i\sin g\tau\,\sigma^x)`), so the norm is
+conserved to round-off at any ``dt``.
+
+Stability: the leapfrog of the rotor chain is stable for
+:math:`dt\,\omega_{\max} < 2` with :math:`\omega_{\max}^2 = 4\max(g)/m` (the linearized
+chain); Yoshida's substeps are up to :math:`|w_0| = 1.70` times longer. A larger ``dt`` is
+refused (``allow_large_dt=True`` overrides). The DNLS split is unconditionally stable, but
+a step that turns a phase by more than :math:`\pi` resolves nothing; it is refused likewise.
+"""
+
+from __future__ import annotations
+
+import math
+import time as _time
+
+import numpy as np
+
+from ...errors import ConvergenceError, ObservableError, OptionError, StateError, fail
+
+_W1 = 1.0 / (2.0 - 2.0 ** (1.0 / 3.0))
+_W0 = -(2.0 ** (1.0 / 3.0)) * _W1
+
+#: method -> (site type, order, largest |substep| / dt)
+CLASSICAL_METHODS = {
+    "leapfrog": ("rotor", 2, 1.0),
+    "yoshida4": ("rotor", 4, abs(_W0)),
+    "split2": ("dnls", 2, 1.0),
+    "split4": ("dnls", 4, abs(_W0)),
+}
+
+
+def _drift_kick(method):
+    """Drift coefficients ``a`` (len s+1) and kick coefficients ``b`` (len s) of one step."""
+    if method == "leapfrog":
+        return np.array([0.5, 0.5]), np.array([1.0])
+    w1, w0 = _W1, _W0
+    return np.array([w1 / 2, (w0 + w1) / 2, (w0 + w1) / 2, w1 / 2]), np.array([w1, w0, w1])
+
+
+def _threads(threads):
+    import numba
+
+    if threads is None:
+        return numba.get_num_threads()
+    if isinstance(threads, bool) or not isinstance(threads, (int, np.integer)) or threads < 1:
+        fail(OptionError, "threads", threads, "must be an integer >= 1")
+    return int(min(threads, numba.config.NUMBA_NUM_THREADS))
+
+
+class _ThreadScope:
+    def __init__(self, n):
+        self.n = n
+
+    def __enter__(self):
+        import numba
+
+        self.old = numba.get_num_threads()
+        numba.set_num_threads(self.n)
+
+    def __exit__(self, *exc):
+        import numba
+
+        numba.set_num_threads(self.old)
+
+
+def _to_blocks(arr, lanes):
+    """(M, L) -> (n_blocks, L, lanes), padded with zeros (a fixed point of both models)."""
+    M, L = arr.shape
+    nb = -(-M // lanes)
+    out = np.zeros((nb * lanes, L), dtype=arr.dtype)
+    out[:M] = arr
+    return np.ascontiguousarray(out.reshape(nb, lanes, L).transpose(0, 2, 1))
+
+
+def _from_blocks(arr, M):
+    nb, L, lanes = arr.shape
+    return arr.transpose(0, 2, 1).reshape(nb * lanes, L)[:M].copy()
+
+
+def _term_strength(chain, name, n, default=0.0):
+    out = np.full(n, default, dtype=float)
+    found = False
+    for term, s in list(chain.onsite_terms()) + list(chain.bond_terms()):
+        key = term.ops[0] if hasattr(term, "ops") else term.op
+        if key == name:
+            out[: len(s)] = (out[: len(s)] if found else 0.0) + s
+            found = True
+    return out
+
+
+class ClassicalEngine:
+    """A batch of ``M`` chains evolving under one compiled integrator.
+
+    ``run(segs)`` advances by ``segs[i]`` steps and measures after each segment; the
+    per-output ensemble sums and per-chain scalars come back as arrays. ``state()`` is the
+    current batch as a :class:`~tnmbl.states.classical.ClassicalState`.
+    """
+
+    def __init__(self, chain, state, method, dt, *, lanes=32, threads=None, noise_rate=0.0,
+                 noise_seed=0, allow_large_dt=False):
+        site = chain.site
+        want = CLASSICAL_METHODS[method][0]
+        if site.name != want:
+            fail(OptionError, "method", method, f"integrates {want} chains, not {site.name}",
+                 f"use one of {[k for k, v in CLASSICAL_METHODS.items() if v[0] == site.name]}")
+        if chain.max_range != 1:
+            fail(OptionError, "chain", chain.name, "the classical kernels take nearest-neighbour bonds only")
+        known = {"rotor": {"kinetic", "cos"}, "dnls": {"N", "NN", "hop"}}[site.name]
+        for term in chain.terms:
+            key = term.ops[0] if hasattr(term, "ops") else term.op
+            if key not in known:
+                fail(OptionError, "chain", key, f"no compiled kernel for term {key!r}",
+                     f"the {site.name} kernels know {sorted(known)}")
+        if not isinstance(lanes, (int, np.integer)) or lanes < 1:
+            fail(OptionError, "lanes", lanes, "must be an integer >= 1")
+        self.chain, self.method, self.dt, self.lanes = chain, method, float(dt), int(lanes)
+        self.threads = _threads(threads)
+        self.M = state.M
+        self.L = L = chain.L
+        self.step = 0
+        nb = chain.n_bonds
+        self.nbonds = nb
+        self.ncur = nb if chain.bc == "periodic" else nb - 1
+        from ...chain.classical import onsite_weights
+
+        left, right = onsite_weights(chain)
+        self.left = np.zeros(L)
+        self.right = np.zeros(L)
+        self.left[:nb], self.right[:nb] = left, right
+        self.noise_rate = float(noise_rate)
+        if not (np.isfinite(self.noise_rate) and self.noise_rate >= 0):
+            fail(OptionError, "noise_rate", noise_rate, "must be a finite rate >= 0")
+        if self.noise_rate > 0 and site.name != "rotor":
+            fail(OptionError, "noise_rate", noise_rate, "velocity-flip noise is defined for the rotor chain")
+        self.noise_seed = int(noise_seed) & 0x7FFFFFFFFFFFFFFF
+        self.gb = _term_strength(chain, "cos" if site.name == "rotor" else "hop", L)
+        if site.name == "rotor":
+            self.kin = _term_strength(chain, "kinetic", L)
+            if np.any(self.kin <= 0):
+                fail(OptionError, "chain", chain.name, "the kinetic strength 1/m must be > 0 on every site")
+            q, p = state.canonical()
+            self.theta = _to_blocks(q, lanes)
+            self.p = _to_blocks(p, lanes)
+            self.wref = _to_blocks(p * self.kin, lanes)
+            omega = math.sqrt(4.0 * max(np.max(self.gb * self.kin), np.max(np.roll(self.gb, 1) * self.kin)))
+            self.dt_max = 2.0 / (CLASSICAL_METHODS[method][2] * omega) if omega > 0 else math.inf
+            rule = "leapfrog stability bound dt * omega_max < 2, omega_max = sqrt(4 g / m)"
+        else:
+            self.wx = _term_strength(chain, "N", L)
+            self.ux = _term_strength(chain, "NN", L)
+            psi = state.fields["psi"]
+            self.re = _to_blocks(np.ascontiguousarray(psi.real), lanes)
+            self.im = _to_blocks(np.ascontiguousarray(psi.imag), lanes)
+            nmax = float(np.max(np.abs(psi) ** 2))
+            rate = 4 * np.max(np.abs(self.gb)) + np.max(np.abs(self.wx)) + 2 * np.max(np.abs(self.ux)) * nmax
+            self.dt_max = math.pi / (CLASSICAL_METHODS[method][2] * rate) if rate > 0 else math.inf
+            rule = "a step may turn no phase by more than pi: dt * (4 g + max|w| + 2 U max|psi|^2) * |substep| < pi"
+            self._build_split()
+        if self.dt > self.dt_max and not allow_large_dt:
+            fail(OptionError, "dt", dt, f"above the {rule} (dt_max = {self.dt_max:.4g} for this chain)",
+                 f"use dt <= {self.dt_max:.3g}, or allow_large_dt=True if you know why")
+
+    # -- DNLS split tables --------------------------------------------------------------
+    def _build_split(self):
+        L, chain = self.L, self.chain
+        if chain.bc == "open":
+            groups = [(0, L - 1, 2), (1, L - 1, 2)]
+        elif L % 2 == 0:
+            groups = [(0, L, 2), (1, L, 2)]
+        else:
+            groups = [(0, L - 1, 2), (1, L - 1, 2), (L - 1, L, 1)]
+        # Strang: bonds(tau/2) ... onsite(tau) ... bonds(tau/2); kinds 1.. = bond groups, 0 = onsite
+        kinds = list(range(1, len(groups) + 1))
+
+        def strang(c):
+            return [(k, c / 2) for k in kinds] + [(0, c)] + [(k, c / 2) for k in reversed(kinds)]
+
+        if self.method == "split2":
+            seq = strang(1.0)
+        else:
+            seq = strang(_W1) + strang(_W0) + strang(_W1)
+        merged = []
+        for k, c in seq:
+            if merged and merged[-1][0] == k:
+                merged[-1] = (k, merged[-1][1] + c)
+            else:
+                merged.append((k, c))
+        n = len(merged)
+        self.op_kind = np.array([k for k, _ in merged], dtype=np.int64)
+        self.op_tau = np.array([c * self.dt for _, c in merged])
+        gt = np.outer(self.op_tau, self.gb)  # g_b * tau per op and bond
+        self.bc_c, self.bc_s = np.cos(gt), np.sin(gt)
+        self.bc_er, self.bc_ei = np.cos(gt), -np.sin(gt)
+        self.g_start = np.zeros(4, np.int64)
+        self.g_stop = np.zeros(4, np.int64)
+        self.g_stride = np.ones(4, np.int64)
+        for k, (a, b, s) in enumerate(groups, start=1):
+            self.g_start[k], self.g_stop[k], self.g_stride[k] = a, b, s
+        self.n_ops = n
+
+    # -- running ------------------------------------------------------------------------
+    def run(self, segs):
+        """Advance through ``segs`` (steps before each output); measure after each."""
+        from . import kernels
+
+        segs = np.asarray(segs, dtype=np.int64)
+        n_out, L, M = len(segs), self.L, self.M
+        nb = self.theta.shape[0] if self.chain.site.name == "rotor" else self.re.shape[0]
+        n_chunks = max(1, min(nb, 4 * self.threads))
+        acc_n = np.zeros((n_chunks, n_out, L))
+        acc_h = np.zeros((n_chunks, n_out, L))
+        acc_j = np.zeros((n_chunks, n_out, L))
+        acc_q = np.zeros((n_chunks, n_out, L))
+        ch_e = np.zeros((n_out, M))
+        ch_q = np.zeros((n_out, M))
+        ch_dw2 = np.zeros((n_out, M))
+        ch_jt = np.zeros((n_out, M))
+        with _ThreadScope(self.threads):
+            if self.chain.site.name == "rotor":
+                a, b = _drift_kick(self.method)
+                flip_prob = -math.expm1(-self.noise_rate * self.dt) if self.noise_rate > 0 else 0.0
+                kernels.rotor_run(self.theta, self.p, self.wref, self.kin, self.gb, a, b, segs, self.step,
+                                  self.dt, M, n_chunks, self.left, self.right, self.nbonds, self.ncur,
+                                  flip_prob, self.noise_seed, 32, acc_n, acc_h, acc_j, acc_q,
+                                  ch_e, ch_q, ch_dw2, ch_jt)
+            else:
+                kernels.dnls_run(self.re, self.im, self.wx, self.ux, self.gb, self.op_kind, self.op_tau,
+                                 self.bc_c, self.bc_s, self.bc_er, self.bc_ei, self.g_start, self.g_stop,
+                                 self.g_stride, segs, M, n_chunks, self.left, self.right, self.nbonds,
+                                 self.ncur, acc_n, acc_h, acc_j, acc_q, ch_e, ch_q, ch_jt)
+        self.step += int(segs.sum())
+        return {
+            "density": acc_n.sum(0)[:, :L] / M,
+            "energy_density": acc_h.sum(0)[:, : self.nbonds] / M,
+            "energy_current": acc_j.sum(0)[:, : self.ncur] / M,
+            "density_current": acc_q.sum(0)[:, : self.nbonds] / M,
+            "chain_energy": ch_e, "chain_charge": ch_q, "chain_dw2": ch_dw2, "chain_current": ch_jt,
+        }
+
+    def state(self):
+        from ...states.classical import ClassicalState
+
+        if self.chain.site.name == "rotor":
+            fields = {"theta": _from_blocks(self.theta, self.M), "w": _from_blocks(self.p, self.M)}
+        else:
+            fields = {"psi": _from_blocks(self.re, self.M) + 1j * _from_blocks(self.im, self.M)}
+        return ClassicalState(self.chain, fields, f"evolved(t={self.step * self.dt:g})")
+
+    @property
+    def time(self):
+        return self.step * self.dt
+
+
+def langevin_rotor(chain, state, beta, t_th, *, gamma=1.0, dt=0.01, seed=None, threads=None, lanes=32):
+    """Langevin thermalization of a rotor batch (see :func:`tnmbl.states.classical.langevin`)."""
+    from ...states.classical import ClassicalState
+    from ..classical import kernels
+
+    for key, v in (("t_th", t_th), ("gamma", gamma), ("dt", dt)):
+        if not (isinstance(v, (int, float, np.integer, np.floating)) and np.isfinite(v) and v > 0):
+            fail(OptionError, key, v, "must be a finite number > 0")
+    if chain.site.name != "rotor":
+        fail(OptionError, "chain", chain.name, "Langevin thermalization is implemented for rotor chains")
+    eng = ClassicalEngine(chain, state, "leapfrog", dt, lanes=lanes, threads=threads)
+    n_steps = int(round(t_th / dt))
+    seed = int(np.random.SeedSequence(seed).generate_state(1, np.uint64)[0] >> np.uint64(1))
+    with _ThreadScope(eng.threads):
+        kernels.rotor_langevin(eng.theta, eng.p, eng.kin, eng.gb, float(dt), n_steps, float(gamma), float(beta),
+                               eng.M, seed, 0)
+    out = eng.state()
+    return ClassicalState(chain, out.fields, f"langevin(beta={beta:g}, t_th={t_th:g})",
+                          dict(state.meta, beta=beta, t_th=t_th, gamma=gamma, langevin_seed=seed, langevin_dt=dt))
+
+
+# ------------------------------------------------------------------------------------------
+# the evolve vocabulary
+
+CLASSICAL_OBSERVABLES = ("density", "energy_density", "energy_current", "density_current", "phi",
+                         "current_correlation")
+DEFAULT_CLASSICAL_OBSERVABLES = ("density", "energy_density")
+
+
+def _positions(chain, name):
+    from ...observables.classical import positions
+
+    return positions(chain, name)
+
+
+def output_grid(t_final, dt, *, output_dt=None, n_log=None):
+    """Output steps: every ``output_dt`` (default ~100 outputs) or ``n_log`` log-spaced times."""
+    n_total = int(round(t_final / dt))
+    if n_log is not None:
+        if not isinstance(n_log, (int, np.integer)) or n_log < 2:
+            fail(OptionError, "n_log", n_log, "must be an integer >= 2")
+        steps = np.unique(np.round(np.geomspace(1, max(n_total, 1), int(n_log))).astype(np.int64))
+        return np.concatenate([[0], steps[steps > 0]]) if n_total > 0 else np.array([0], np.int64)
+    if output_dt is None:
+        n_out = max(1, n_total // 100)
+    else:
+        n = output_dt / dt
+        if abs(n - round(n)) > 1e-9 * max(1.0, n) or round(n) < 1:
+            fail(OptionError, "output_dt", output_dt, f"output_dt / dt = {output_dt} / {dt} = {n:.6g} "
+                 "must be a positive integer", f"use output_dt = {max(1, round(n)) * dt:.6g}")
+        n_out = int(round(n))
+    steps = list(range(0, n_total + 1, n_out))
+    if steps[-1] != n_total:
+        steps.append(n_total)
+    return np.array(steps, dtype=np.int64)
+
+
+class ClassicalEvolution:
+    """A validated classical evolution, iterated over its output times (yields
+    :class:`~tnmbl.evolution.Row`), like :class:`~tnmbl.evolution.Evolution`.
+
+    Observables are ensemble averages over the batch; the per-chain series (``energy``,
+    ``charge``, ``phi``, ``total_current``) are kept in ``self.samples``.
+    """
+
+    def __init__(self, chain, state, method=None, *, dt, t_final, observables=DEFAULT_CLASSICAL_OBSERVABLES,
+                 output_dt=None, n_log=None, beta=None, energy_tolerance=None, noise_rate=0.0, noise_seed=0,
+                 threads=None, lanes=32, chunk_outputs=16, allow_large_dt=False):
+        from ...chain import Chain
+        from ...evolution import _number, _steps
+        from ...states.classical import ClassicalState
+
+        if not isinstance(chain, Chain) or getattr(chain.site, "kind", None) != "classical":
+            fail(OptionError, "chain", getattr(chain, "name", chain), "must be a classical tnmbl Chain")
+        if not isinstance(state, ClassicalState):
+            fail(StateError, "state", type(state).__name__, "must be a ClassicalState",
+                 "build it with tnmbl.states.classical.*")
+        if state.chain is not chain and not (state.L == chain.L and chain.site.same_as(state.chain.site)):
+            fail(StateError, "state", state.label, "was built for another chain")
+        if method is None:
+            method = "leapfrog" if chain.site.name == "rotor" else "split2"
+        if method not in CLASSICAL_METHODS:
+            fail(OptionError, "method", method, f"unknown classical method; known: {', '.join(CLASSICAL_METHODS)}")
+        self.dt = _number("dt", dt)
+        self.t_final = _number("t_final", t_final, allow_zero=True)
+        _steps("t_final", self.t_final, self.dt)
+        if isinstance(observables, str):
+            observables = [observables]
+        observables = list(observables)
+        for name in observables:
+            if name not in CLASSICAL_OBSERVABLES:
+                hint = ("entanglement is a quantum observable" if name == "entanglement"
+                        else f"classical observables: {', '.join(CLASSICAL_OBSERVABLES)}")
+                fail(ObservableError, "observable", name, "not measured by the classical engines", hint)
+        if len(set(observables)) != len(observables):
+            fail(OptionError, "observables", observables, "each observable may be listed once")
+        if "phi" in observables and chain.site.name != "rotor":
+            fail(ObservableError, "observable", "phi", "the relaxation function is defined for the rotor chain")
+        if beta is None:
+            beta = state.meta.get("beta")
+        if "phi" in observables and (beta is None or not beta > 0):
+            fail(OptionError, "beta", beta, "phi needs the inverse temperature beta > 0",
+                 "pass beta=..., or start from tnmbl.states.classical.gibbs(chain, M, beta)")
+        if energy_tolerance is not None:
+            energy_tolerance = _number("energy_tolerance", energy_tolerance)
+        self.steps = output_grid(self.t_final, self.dt, output_dt=output_dt, n_log=n_log)
+        self.chain, self.state, self.method, self.beta = chain, state, method, beta
+        self.observables = observables
+        self.energy_tolerance = energy_tolerance
+        self.chunk_outputs = max(1, int(chunk_outputs))
+        self.engine = ClassicalEngine(chain, state, method, self.dt, lanes=lanes, threads=threads,
+                                      noise_rate=noise_rate, noise_seed=noise_seed, allow_large_dt=allow_large_dt)
+        self.noise = {"rate": float(noise_rate), "seed": int(noise_seed)}
+        self._samples = {k: [] for k in ("energy", "charge", "phi", "total_current")}
+        self.timing = {"evolve_s": 0.0, "measure_s": 0.0}
+        self.reference = None
+
+    def __iter__(self):
+        from ...evolution import Row
+
+        segs = np.diff(np.concatenate([[0], self.steps]))
+        L = self.chain.L
+        for start in range(0, len(segs), self.chunk_outputs):
+            t0 = _time.perf_counter()
+            out = self.engine.run(segs[start:start + self.chunk_outputs])
+            self.timing["evolve_s"] += _time.perf_counter() - t0
+            for i in range(len(out["chain_energy"])):
+                e, q = out["chain_energy"][i], out["chain_charge"][i]
+                if self.reference is None:
+                    self.reference = (e.copy(), q.copy(), out["chain_current"][i].copy())
+                e0, q0, j0 = self.reference
+                self._samples["energy"].append(e)
+                self._samples["charge"].append(q)
+                self._samples["total_current"].append(out["chain_current"][i])
+                phi = None
+                if self.beta:
+                    phi = self.beta / (2 * L) * out["chain_dw2"][i]
+                    self._samples["phi"].append(phi)
+                values = {}
+                for name in self.observables:
+                    if name == "phi":
+                        values[name] = np.array([phi.mean()])
+                    elif name == "current_correlation":
+                        values[name] = np.array([np.mean(out["chain_current"][i] * j0) / L])
+                    else:
+                        values[name] = out[name][i]
+                health = {"energy": float(e.mean()), "energy_drift": float(np.mean(e - e0)),
+                          "energy_error": float(np.max(np.abs(e - e0)) / L),
+                          "charge": float(q.mean()), "charge_drift": float(np.mean(q - q0)),
+                          "charge_error": float(np.max(np.abs(q - q0)))}
+                step = int(self.steps[start + i])
+                row = Row(step * self.dt, step, values, health)
+                if self.energy_tolerance is not None and health["energy_error"] > self.energy_tolerance:
+                    err = ConvergenceError(
+                        f"energy_error = {health['energy_error']:.3g} at t = {row.time:g}: above "
+                        f"energy_tolerance = {self.energy_tolerance:g} (largest |E(t) - E(0)| / L over the "
+                        f"{self.engine.M} chains). Fix: lower dt or use a higher-order method")
+                    err.row = row
+                    raise err
+                yield row
+
+    @property
+    def samples(self):
+        """Per-chain series measured so far, each ``(n_times, M)``."""
+        return {k: np.array(v) for k, v in self._samples.items() if v}
+
+    def meta(self):
+        from ... import versions
+
+        return {"method": self.method, "backend": "numba", "dt": self.dt, "t_final": self.t_final,
+                "M": self.engine.M, "lanes": self.engine.lanes, "threads": self.engine.threads,
+                "beta": self.beta, "noise": self.noise, "energy_tolerance": self.energy_tolerance,
+                "output_steps": self.steps.tolist(), "model": self.chain.name, "model_params": self.chain.params,
+                "state": self.state.label, "state_meta": self.state.meta, "versions": versions()}
+
+
+def evolve_classical(chain, state, method=None, *, dt, t_final, observables=DEFAULT_CLASSICAL_OBSERVABLES,
+                     output_dt=None, n_log=None, beta=None, energy_tolerance=None, noise_rate=0.0, noise_seed=0,
+                     threads=None, lanes=32, chunk_outputs=16, allow_large_dt=False, callback=None):
+    r"""Evolve a batch of classical chains and return ensemble-averaged observables.
+
+    Parameters
+    ----------
+    chain : Chain
+        A classical chain (:func:`tnmbl.models.rotor`, :func:`tnmbl.models.dnls`).
+    state : ClassicalState
+        ``M`` initial conditions (:mod:`tnmbl.states.classical`).
+    method : {"leapfrog", "yoshida4", "split2", "split4"}
+        Default ``leapfrog`` (rotor) or ``split2`` (DNLS).
+    dt, t_final : float
+        Time step and final time (``t_final / dt`` an integer).
+    observables : sequence of str
+        ``density`` (``w_x`` / :math:`|\psi_x|^2`), ``energy_density``, ``energy_current``,
+        ``density_current`` (same names, conventions and positions as the quantum ones),
+        ``phi`` (rotor relaxation function, needs ``beta``), ``current_correlation``
+        (:math:`\langle J(t)J(0)\rangle / L` with :math:`J = \sum_b j_b`, the Green-Kubo
+        integrand).
+    output_dt : float, optional
+        Interval between outputs (default about 100 outputs); or ``n_log`` log-spaced outputs.
+    beta : float, optional
+        Inverse temperature for ``phi`` (default: from the state's sampler).
+    energy_tolerance : float, optional
+        Stop with :class:`~tnmbl.errors.ConvergenceError` when the largest per-chain energy
+        error per site, :math:`\max_m |E_m(t) - E_m(0)| / L`, passes it; the rows before
+        are returned through ``callback`` and ``error.result``.
+    noise_rate : float
+        Rate of energy-conserving velocity flips per rotor (paper eq. 7); ``noise_seed``
+        seeds them (counter-based: independent of threads and layout).
+    threads, lanes, chunk_outputs :
+        Performance knobs: threads (default numba's), chains per block, outputs per
+        compiled call.
+
+    Returns
+    -------
+    Result
+        ``result[name]`` of shape ``(n_times, n_columns)``; ``result.engine.samples``
+        (per-chain series, ``(n_times, M)``: ``energy``, ``charge``, ``phi``, ``total_current``).
+    """
+    from ...evolution import Result
+
+    ev = ClassicalEvolution(chain, state, method, dt=dt, t_final=t_final, observables=observables,
+                            output_dt=output_dt, n_log=n_log, beta=beta, energy_tolerance=energy_tolerance,
+                            noise_rate=noise_rate, noise_seed=noise_seed, threads=threads, lanes=lanes,
+                            chunk_outputs=chunk_outputs, allow_large_dt=allow_large_dt)
+    rows = []
+
+    def build():
+        data = {name: np.array([r.values[name] for r in rows]) for name in ev.observables}
+        positions = {name: _positions(chain, name) for name in ev.observables}
+        health = {k: np.array([r.health[k] for r in rows]) for k in rows[0].health} if rows else {}
+        meta = ev.meta()
+        meta["timing"] = dict(ev.timing)
+        return Result(np.array([r.time for r in rows]), data, positions, health, meta, ev)
+
+    try:
+        for row in ev:
+            rows.append(row)
+            if callback is not None:
+                callback(row)
+    except ConvergenceError as err:
+        err.result = build()
+        raise
+    return build()
+

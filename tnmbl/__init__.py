@@ -19,6 +19,7 @@ from .chain import Bond, Chain, OnSite
 from .errors import (ConfigError, ConvergenceError, ModelError, ObservableError, OptionError,
                      StateError, TnmblError)
 from .evolution import Evolution, Result, Row, evolve
+from .engines.classical import evolve_classical  # noqa: E402, I001  (issue 4)
 
 try:
     __version__ = _version("tnmbl")
@@ -37,6 +38,6 @@ def versions():
     return out
 
 
-__all__ = ["Bond", "Chain", "OnSite", "Evolution", "Result", "Row", "evolve", "versions",
+__all__ = ["Bond", "Chain", "OnSite", "Evolution", "Result", "Row", "evolve", "evolve_classical", "versions",
            "chain", "engines", "models", "observables", "states", "ConfigError", "ConvergenceError",
            "ModelError", "ObservableError", "OptionError", "StateError", "TnmblError"]

@@ -244,6 +244,11 @@ def evolve(chain, state, method="tebd2", *, dt=0.05, t_final, chi_max=128, svd_c
     -------
     Result
     """
+    if getattr(getattr(chain, "site", None), "kind", None) == "classical":  # issue 4: classical engines
+        from .engines.classical import evolve_classical
+
+        return evolve_classical(chain, state, None if method == "tebd2" else method, dt=dt, t_final=t_final,
+                                observables=observables, output_dt=output_dt, callback=callback)
     ev = Evolution(chain, state, method, dt=dt, t_final=t_final, chi_max=chi_max, svd_cutoff=svd_cutoff,
                    observables=observables, output_dt=output_dt, conserve=conserve, backend=backend)
     rows = []

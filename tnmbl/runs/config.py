@@ -254,7 +254,11 @@ def _from_validation_error(section, cls, err):
             problems.append(f"{path}: unknown key{_suggest(loc[-1], fields)}")
         elif kind == "missing":
             desc = cls.model_fields[loc[-1]].description if loc[-1] in cls.model_fields else ""
-            problems.append(f"{path}: required key is missing; add it ({desc})")
+            if desc:
+                from .schema import _fill
+
+                desc = f" ({_fill(desc)})"
+            problems.append(f"{path}: required key is missing; add it{desc}")
         else:
             msg = e["msg"].removeprefix("Value error, ").replace("Input should be", "must be")
             if path in by_path:

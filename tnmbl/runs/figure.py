@@ -1,8 +1,8 @@
 """A quick overview figure of a results file (used by ``tnmbl run`` and ``analysis/plot_run.py``).
 
-Panels, for whichever of these were measured: heat maps (time vs position) of the density
-and the energy density, the energy and density currents vs time (through the middle of the
-chain and summed over the chain), and the health figures (largest bond dimension and
+Panels, for whichever of these were measured: heat maps (time vs position) of the change of
+the density and of the energy density since t = 0, the energy and density currents vs time
+at a quarter, the middle and three quarters of the chain, and the health figures (largest bond dimension and
 accumulated truncation error).
 """
 
@@ -37,21 +37,23 @@ def plot_results(path, out=None, *, dpi=110):
     for ax, name in zip(axes, maps):
         data, pos = obs[name], res["positions"][name]
         if len(t) > 1 and len(pos) > 1:
-            im = ax.pcolormesh(pos, t, data, shading="nearest", cmap="viridis")
-            fig.colorbar(im, ax=ax, label=f"{name} [{res['units'][name]}]")
+            change = data - data[0]
+            vmax = float(np.max(np.abs(change))) or 1.0
+            im = ax.pcolormesh(pos, t, change, shading="nearest", cmap="RdBu_r", vmin=-vmax, vmax=vmax)
+            fig.colorbar(im, ax=ax, label=f"{name}(t) - {name}(0) [{res['units'][name]}]")
         else:
             ax.plot(pos, data[-1] if len(data) else [])
         ax.set_xlabel("position x")
         ax.set_ylabel("time t")
-        ax.set_title(name)
+        ax.set_title(f"change of {name}")
     k = len(maps)
     if currents:
         ax = axes[k]
         for name in currents:
             data, pos = obs[name], res["positions"][name]
-            mid = int(np.argmin(np.abs(pos - np.mean(pos))))
-            ax.plot(t, data[:, mid], label=f"{name} at x={pos[mid]:g}")
-            ax.plot(t, data.sum(axis=1), "--", label=f"{name}, sum over x")
+            for frac, style in ((0.25, ":"), (0.5, "-"), (0.75, "--")):
+                i = int(np.argmin(np.abs(pos - (pos[0] + frac * (pos[-1] - pos[0])))))
+                ax.plot(t, data[:, i], style, label=f"{name} at x={pos[i]:g}")
         ax.set_xlabel("time t")
         ax.set_ylabel("current")
         ax.legend(fontsize=7)
@@ -64,7 +66,7 @@ def plot_results(path, out=None, *, dpi=110):
         ax.set_ylabel("max bond dimension chi", color="C0")
     if "truncation_error" in health:
         ax2 = ax.twinx()
-        ax2.semilogy(t, np.maximum(health["truncation_error"], 1e-300), color="C3")
+        ax2.semilogy(t, np.maximum(health["truncation_error"], 1e-18), color="C3")
         ax2.set_ylabel("truncation error (accumulated)", color="C3")
     ax.set_xlabel("time t")
     ax.set_title("health")

@@ -12,14 +12,14 @@ energy currents and the other local observables derived from one term list per m
 (11, 6)
 """
 
-from importlib.metadata import PackageNotFoundError, version as _version
+from importlib.metadata import PackageNotFoundError
+from importlib.metadata import version as _version
 
 from . import chain, engines, models, observables, states
 from .chain import Bond, Chain, OnSite
-from .errors import (ConfigError, ConvergenceError, ModelError, ObservableError, OptionError,
-                     StateError, TnmblError)
-from .evolution import Evolution, Result, Row, evolve
 from .engines.classical import evolve_classical  # noqa: E402, I001  (issue 4)
+from .errors import ConfigError, ConvergenceError, ModelError, ObservableError, OptionError, StateError, TnmblError
+from .evolution import Evolution, Result, Row, evolve
 
 try:
     __version__ = _version("tnmbl")

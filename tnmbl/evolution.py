@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from .chain import Chain, charge_densities, energy_densities
-from .engines import METHODS, EngineOptions
+from .engines import ARRAY_BACKENDS, METHODS, EngineOptions
 from .errors import OptionError, StateError, fail
 from .observables import get_observable
 
@@ -80,7 +80,7 @@ class Evolution:
 
     def __init__(self, chain, state, method="tebd2", *, dt=0.05, t_final, chi_max=128,
                  svd_cutoff=1e-10, observables=DEFAULT_OBSERVABLES, output_dt=None,
-                 conserve="auto", backend=None, t_start=0.0):
+                 conserve="auto", backend=None, t_start=0.0, array_backend=None):
         if not isinstance(chain, Chain):
             fail(OptionError, "chain", type(chain).__name__, "must be a tnmbl Chain",
                  "build one with tnmbl.models.*")
@@ -94,11 +94,15 @@ class Evolution:
         backend = next(iter(backends)) if backend is None else backend
         if backend not in backends:
             fail(OptionError, "backend", backend, f"method {method!r} runs on: {', '.join(backends)}")
+        if array_backend is not None and array_backend not in ARRAY_BACKENDS.get(backend, ("numpy",)):
+            fail(OptionError, "array_backend", array_backend,
+                 f"backend {backend!r} runs on: {', '.join(ARRAY_BACKENDS.get(backend, ('numpy',)))}",
+                 "use backend='quimb' for torch / cupy arrays")
         self.dt = _number("dt", dt)
         self.t_final = _number("t_final", t_final, allow_zero=True)
-        chi_max = _number("chi_max", chi_max, integer=True)
+        chi_max = _number("chi_max", chi_max, integer=True, positive=False)
         if chi_max < 1:
-            fail(OptionError, "chi_max", chi_max, "must be >= 1")
+            fail(OptionError, "chi_max", chi_max, "must be >= 1", "e.g. chi_max=128")
         svd_cutoff = _number("svd_cutoff", svd_cutoff, allow_zero=True)
         if svd_cutoff >= 1:
             fail(OptionError, "svd_cutoff", svd_cutoff, "must be < 1 (Schmidt values of a normalized state)")
@@ -117,7 +121,8 @@ class Evolution:
         self.chain, self.state, self.method, self.backend = chain, state, method, backend
         self.conserve = resolve_conserve(chain, state, conserve)
         self.options = EngineOptions(method=method, dt=self.dt, chi_max=chi_max,
-                                     svd_cutoff=svd_cutoff, conserve=self.conserve)
+                                     svd_cutoff=svd_cutoff, conserve=self.conserve,
+                                     array_backend=array_backend)
         # derive every local operator before building the engine: errors come first
         self._ops = {o.name: (o.local_ops(chain) if o.local_ops else None) for o in self.observables}
         self._health_ops = {"__charge": charge_densities(chain)}
@@ -167,6 +172,7 @@ class Evolution:
 
         return {"method": self.method, "backend": self.backend, "dt": self.dt, "t_final": self.t_final,
                 "chi_max": self.options.chi_max, "svd_cutoff": self.options.svd_cutoff,
+                "array_backend": self.options.array_backend or "numpy",
                 "conserve": self.conserve, "output_every_steps": self.n_out, "model": self.chain.name,
                 "model_params": self.chain.params, "state": self.state.label, "versions": versions()}
 
@@ -209,7 +215,7 @@ class Result:
 
 def evolve(chain, state, method="tebd2", *, dt=0.05, t_final, chi_max=128, svd_cutoff=1e-10,
            observables=DEFAULT_OBSERVABLES, output_dt=None, conserve="auto", backend=None,
-           callback=None):
+           callback=None, array_backend=None):
     """Evolve ``state`` under ``chain`` and measure ``observables`` at output times.
 
     Parameters
@@ -218,8 +224,9 @@ def evolve(chain, state, method="tebd2", *, dt=0.05, t_final, chi_max=128, svd_c
         The model (see :mod:`tnmbl.models`).
     state : ProductState
         The initial state (see :mod:`tnmbl.states`).
-    method : {"tebd2", "tebd4", "exact"}
-        Algorithm. ``exact`` is full-Hilbert-space evolution in the charge sector (L <= 12).
+    method : {"tebd2", "tebd4", "tdvp1", "tdvp2", "exact"}
+        Algorithm. ``exact`` is full-Hilbert-space evolution in the charge sector (L <= 12);
+        ``tdvp1`` / ``tdvp2`` take bond terms of any range.
     dt : float
         Time step; ``t_final`` and ``output_dt`` must be integer multiples of it.
     t_final : float
@@ -237,6 +244,9 @@ def evolve(chain, state, method="tebd2", *, dt=0.05, t_final, chi_max=128, svd_c
         Use U(1) charge conservation; ``"auto"`` does when the chain and state allow it.
     backend : str, optional
         Library running the method (default: the first in ``tnmbl.engines.METHODS``).
+    array_backend : str, optional
+        Array library for backends that run on several (``quimb``: ``numpy`` default,
+        ``torch``, ``cupy``; GPU where present).
     callback : callable, optional
         Called with each :class:`Row` as it is measured.
 
@@ -250,7 +260,8 @@ def evolve(chain, state, method="tebd2", *, dt=0.05, t_final, chi_max=128, svd_c
         return evolve_classical(chain, state, None if method == "tebd2" else method, dt=dt, t_final=t_final,
                                 observables=observables, output_dt=output_dt, callback=callback)
     ev = Evolution(chain, state, method, dt=dt, t_final=t_final, chi_max=chi_max, svd_cutoff=svd_cutoff,
-                   observables=observables, output_dt=output_dt, conserve=conserve, backend=backend)
+                   observables=observables, output_dt=output_dt, conserve=conserve, backend=backend,
+                   array_backend=array_backend)
     rows = []
     for row in ev:
         rows.append(row)

@@ -37,6 +37,7 @@ the chain conserves the charge (``chain.conserves_charge``).
 from __future__ import annotations
 
 from dataclasses import dataclass
+
 import numpy as np
 
 from ..errors import ModelError, ObservableError, fail

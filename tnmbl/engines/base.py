@@ -32,7 +32,7 @@ class EngineOptions:
     Attributes
     ----------
     method : str
-        ``"tebd2"``, ``"tebd4"`` or ``"exact"``.
+        ``"tebd2"``, ``"tebd4"``, ``"tdvp1"``, ``"tdvp2"`` or ``"exact"``.
     dt : float
         Time step (the exact engine evolves exactly; ``dt`` only sets its output grid).
     chi_max : int
@@ -41,6 +41,9 @@ class EngineOptions:
         Schmidt values below this are discarded (absolute, for a normalized state).
     conserve : bool
         Use the U(1) charge (N or S^z) of the chain.
+    array_backend : str, optional
+        Array library of backends that run on several (``quimb``: ``"numpy"``, ``"torch"``,
+        ``"cupy"``); ``None`` means NumPy.
     """
 
     method: str
@@ -48,6 +51,7 @@ class EngineOptions:
     chi_max: int = 128
     svd_cutoff: float = 1e-10
     conserve: bool = True
+    array_backend: str | None = None
 
 
 class Engine(ABC):

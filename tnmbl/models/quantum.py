@@ -95,16 +95,20 @@ def xxz(L, g=1.0, J=0.0, W=0.0, *, w=None, seed=None, bc="open"):
 
 
 def xxz_with_bath(L, g=1.0, J=0.1, W=5.0, *, bath=(0, 4), bath_W=0.0, bath_hx=0.5,
-                  bath_g=None, bath_J=None, seed=None):
+                  bath_g=None, bath_J=None, bath_J2=0.0, seed=None):
     r"""Disordered XXZ chain with an ergodic bath segment ``[a, b)`` (rare-events sec. 3.2).
 
     Outside the bath the chain is :func:`xxz` with fields uniform in ``[-W, W]``. Inside,
     sites carry their own parameters: fields uniform in ``[-bath_W, bath_W]``, a transverse
     field ``bath_hx`` :math:`\sigma^x_x` that breaks integrability, and bonds with both ends
-    in the bath use ``bath_g`` / ``bath_J`` (default: ``g`` / ``J``).
+    in the bath use ``bath_g`` / ``bath_J`` (default: ``g`` / ``J``). ``bath_J2`` adds a
+    next-nearest-neighbour coupling :math:`J_2 \sigma^z_x \sigma^z_{x+2}` for pairs with
+    both sites in the bath, which breaks integrability while conserving :math:`S^z`; it
+    makes the chain range 2, so only TDVP and exact evolution take it (not TEBD).
 
     .. math::
         H = H_{\rm XXZ}[w_x, g_b, J_b] + \sum_{x \in [a,b)} h^x \sigma^x_x
+            + J_2 \sum_{x, x+2 \in [a,b)} \sigma^z_x \sigma^z_{x+2}
 
     A non-zero ``bath_hx`` breaks :math:`S^z` conservation, so engines run without it; set
     ``bath_hx=0`` and ``bath_W > 0`` (weak disorder) for a bath that conserves :math:`S^z`.
@@ -126,8 +130,14 @@ def xxz_with_bath(L, g=1.0, J=0.1, W=5.0, *, bath=(0, 4), bath_W=0.0, bath_hx=0.
              Bond(("Z", "Z"), jb, label="J_b sz sz")]
     if bath_hx:
         terms.append(OnSite("X", np.where(inside, float(bath_hx), 0.0), "hx sx_x (bath)"))
+    if bath_J2:
+        if b - a < 3:
+            fail(ModelError, "bath_J2", bath_J2, f"the bath {bath} has no pair of sites at distance 2",
+                 "use a bath of at least 3 sites")
+        terms.append(Bond(("Z", "Z"), np.where(inside[:-2] & inside[2:], float(bath_J2), 0.0), distance=2,
+                          label="J2 sz_x sz_x+2 (bath)"))
     params = dict(L=L, g=g, J=J, W=W, bath=[a, b], bath_W=bath_W, bath_hx=bath_hx, bath_g=bath_g,
-                  bath_J=bath_J, seed=seed, w=w.tolist())
+                  bath_J=bath_J, bath_J2=bath_J2, seed=seed, w=w.tolist())
     return Chain(L, spin_half(), terms, bc="open", name="xxz_with_bath", params=params,
                  regions={"bath": (a, b)})
 

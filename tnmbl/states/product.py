@@ -110,8 +110,8 @@ def product(chain, occupations=None, *, spins=None, vectors=None, label=None):
         return ProductState(chain, vec / norms[:, None], label or "product")
     if occupations is not None:
         if chain.site.name != "boson":
-            fail(StateError, "occupations", "...", f"occupations are for bosons; this chain has {chain.site.name} sites",
-                 "use spins='udud...'")
+            fail(StateError, "occupations", "...",
+                 f"occupations are for bosons; this chain has {chain.site.name} sites", "use spins='udud...'")
         pattern, key = list(occupations), "occupations"
     else:
         if chain.site.name != "spin-1/2":

@@ -104,6 +104,31 @@ def _term_strength(chain, name, n, default=0.0):
     return out
 
 
+def _bond_propagators(phase):
+    r"""Entries :math:`a = e^{-i\phi}\cos\phi`, :math:`b = i e^{-i\phi}\sin\phi` of the
+    exact bond propagator, as ``(Re a, Im a, Re b, Im b)``, rounded so that the matrix
+    ``[[a, b], [b, a]]`` is unitary to ~1e-19.
+
+    The same coefficients are applied 10^5 times or more, so their rounding error is a bias,
+    not noise: plain rounding drifts the norm by ~5e-11 over 10^5 steps. Writing
+    :math:`b = i\mu a` (exactly :math:`\mu = \tan\phi`), ``a`` is rounded first and
+    :math:`\mu^2 = 1/|a|^2 - 1` solved in extended precision, so that only the rounding of
+    the small ``b`` remains (it shifts the effective hopping by ~1e-12 relative)."""
+    ld = np.longdouble
+    ph = np.asarray(phase, dtype=ld)
+    c, s = np.cos(ph), np.sin(ph)
+    ar = (c * c).astype(float)
+    ai = (-s * c).astype(float)
+    for _ in range(4):  # |a| <= 1 so that mu is real
+        over = ar.astype(ld) ** 2 + ai.astype(ld) ** 2 > 1
+        ar = np.where(over, np.nextafter(ar, 0.0), ar)
+    n2 = ar.astype(ld) ** 2 + ai.astype(ld) ** 2
+    mu = np.sign(s * c) * np.sqrt(np.maximum(1 / n2 - 1, 0))
+    br = (-mu * ai.astype(ld)).astype(float)
+    bi = (mu * ar.astype(ld)).astype(float)
+    return ar, ai, br, bi
+
+
 class ClassicalEngine:
     """A batch of ``M`` chains evolving under one compiled integrator.
 
@@ -205,8 +230,7 @@ class ClassicalEngine:
         self.op_kind = np.array([k for k, _ in merged], dtype=np.int64)
         self.op_tau = np.array([c * self.dt for _, c in merged])
         gt = np.outer(self.op_tau, self.gb)  # g_b * tau per op and bond
-        self.bc_c, self.bc_s = np.cos(gt), np.sin(gt)
-        self.bc_er, self.bc_ei = np.cos(gt), -np.sin(gt)
+        self.bc_c, self.bc_s, self.bc_er, self.bc_ei = _bond_propagators(gt)
         self.g_start = np.zeros(4, np.int64)
         self.g_stop = np.zeros(4, np.int64)
         self.g_stride = np.ones(4, np.int64)

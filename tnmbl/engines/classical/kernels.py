@@ -267,8 +267,18 @@ def rotor_langevin(theta, p, kin, gb, dt, n_steps, gamma, beta, M, seed, step0):
 # DNLS chain: psi = re + i im
 
 
-@njit(inline="always", fastmath=True)
+# no 'reassoc': the modulus correction below relies on the evaluation order it is written in
+_DNLS_FLAGS = {"nnan", "ninf", "nsz", "arcp", "contract", "afn"}
+
+
+@njit(inline="always", fastmath=_DNLS_FLAGS)
 def _dnls_onsite(re, im, wx, ux, tau):
+    """psi_x <- exp(-i (w_x + 2 U_x |psi_x|^2) tau) psi_x.
+
+    The rotation (cs, sn) is the same every step when |psi_x| does not change, so the
+    rounding of its modulus would be a bias (measured: norm drift 9e-12 over 10^5 steps).
+    Its modulus error e = cs^2 + sn^2 - 1 is computed to ~1e-20 as (b - 1)(b + 1) + s^2
+    (b - 1 exact by Sterbenz, b = max(|cs|, |sn|)) and divided out to first order."""
     L, S = re.shape
     for x in range(L):
         w = wx[x]
@@ -279,36 +289,36 @@ def _dnls_onsite(re, im, wx, ux, tau):
             ang = (w + u2 * (xr * xr + xi * xi)) * tau
             cs = psin(ang + _HALF_PI)
             sn = psin(ang)
-            # renormalize (one Newton step of 1/sqrt(cs^2 + sn^2)): |psi| exact to round-off
-            f = 1.5 - 0.5 * (cs * cs + sn * sn)
-            cs *= f
-            sn *= f
-            re[x, l] = cs * xr + sn * xi
-            im[x, l] = cs * xi - sn * xr
+            big = max(abs(cs), abs(sn))
+            small = min(abs(cs), abs(sn))
+            h = -0.5 * ((big - 1.0) * (big + 1.0) + small * small)
+            rr = cs * xr + sn * xi
+            ri = cs * xi - sn * xr
+            re[x, l] = rr + h * rr
+            im[x, l] = ri + h * ri
 
 
-@njit(inline="always", fastmath=True)
-def _dnls_bonds(re, im, start, stop, stride, bc_c, bc_s, bc_er, bc_ei):
+@njit(inline="always", fastmath=_DNLS_FLAGS)
+def _dnls_bonds(re, im, start, stop, stride, b_ar, b_ai, b_br, b_bi):
+    """Exact flow of the bonds ``range(start, stop, stride)`` (disjoint):
+    (psi_x, psi_y) <- [[a, b], [b, a]] (psi_x, psi_y), a = e^{-i g tau} cos(g tau),
+    b = i e^{-i g tau} sin(g tau)."""
     L, S = re.shape
     for bnd in range(start, stop, stride):
         y = bnd + 1 if bnd + 1 < L else 0
-        c = bc_c[bnd]
-        s = bc_s[bnd]
-        er = bc_er[bnd]
-        ei = bc_ei[bnd]
+        ar = b_ar[bnd]
+        ai = b_ai[bnd]
+        br = b_br[bnd]
+        bi = b_bi[bnd]
         for l in range(S):
             xr = re[bnd, l]
             xi = im[bnd, l]
             yr = re[y, l]
             yi = im[y, l]
-            t1r = c * xr - s * yi
-            t1i = c * xi + s * yr
-            t2r = c * yr - s * xi
-            t2i = c * yi + s * xr
-            re[bnd, l] = er * t1r - ei * t1i
-            im[bnd, l] = er * t1i + ei * t1r
-            re[y, l] = er * t2r - ei * t2i
-            im[y, l] = er * t2i + ei * t2r
+            re[bnd, l] = ar * xr - ai * xi + br * yr - bi * yi
+            im[bnd, l] = ar * xi + ai * xr + br * yi + bi * yr
+            re[y, l] = br * xr - bi * xi + ar * yr - ai * yi
+            im[y, l] = br * xi + bi * xr + ar * yi + ai * yr
 
 
 @njit(inline="always")
@@ -356,7 +366,7 @@ def _dnls_measure(re, im, wx, ux, gb, left, right, nbonds, ncur, blk, o, c, M,
         ch_jt[o, m] = j_tot
 
 
-@njit(parallel=True, fastmath=True, cache=True)
+@njit(parallel=True, fastmath=_DNLS_FLAGS, cache=True)
 def dnls_run(re, im, wx, ux, gb, op_kind, op_tau, bc_c, bc_s, bc_er, bc_ei, g_start, g_stop, g_stride,
              segs, M, n_chunks, left, right, nbonds, ncur,
              acc_n, acc_h, acc_j, acc_q, ch_e, ch_q, ch_jt):

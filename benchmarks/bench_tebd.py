@@ -131,6 +131,13 @@ def main():
           f"= {per_meas / statistics.median(t_tnmbl):.2f} steps; share of run time at one output every "
           f"{a.every} steps: {share:.1%}")
 
+    step = statistics.median(t_tnmbl)
+    for obs in ev.observables:
+        t0 = time.perf_counter()
+        obs.measure(ev.engine, ev._ops[obs.name])
+        dt_obs = time.perf_counter() - t0
+        print(f"  {obs.name:16s} {dt_obs:.3f} s = {dt_obs / step:.2f} steps")
+
     # 4. conservation speed-up (plain TeNPy, same state, dense vs U(1))
     if a.dense_steps > 0:
         model_d = plain_tenpy_model(a.L, U, a.g, a.n_max, False)

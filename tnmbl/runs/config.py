@@ -39,6 +39,12 @@ MAX_STEPS = 100_000_000
 MAX_OUTPUTS = 1_000_000
 #: bounds on model parameters that size the computation, by parameter name
 PARAM_LIMITS = {"L": (2, 100_000), "n_max": (1, 64)}
+#: largest |value| of a real model parameter (energies in model units; rescale beyond)
+MAX_STRENGTH = 1e6
+#: kinds of factory parameters whose default (None) does not tell: int, float or array
+PARAM_KINDS = {"seed": "seed", "eps": "array", "w": "array", "bath_g": "float?", "bath_J": "float?"}
+#: largest dt a method accepts (TeNPy refuses Trotter steps above 1)
+MAX_DT = {"tebd2": 1.0, "tebd4": 1.0}
 
 
 def _methods():
@@ -306,6 +312,19 @@ def _is_number(v):
 
 
 def _check_param(path, name, kind, value):
+    kind = PARAM_KINDS.get(name, kind)
+    if kind == "seed" and value is not None and not (isinstance(value, int) and not isinstance(value, bool)
+                                                     and 0 <= value < 2 ** 63):
+        return f"{path} = {_show(value)}: must be an integer in [0, 2**63) or null"
+    if kind == "float?" and value is not None and not (_is_number(value) and math.isfinite(value)):
+        return f"{path} = {_show(value)}: must be a finite number or null"
+    if kind == "array" and value is not None and not (isinstance(value, list) and _plain(value)):
+        return f"{path} = {_show(value)}: must be a list of finite numbers, one per site, or null"
+    if kind in ("float", "float?", "array") and value is not None and _plain(value) and not isinstance(value, str):
+        biggest = max((abs(x) for x in (value if isinstance(value, list) else [value])), default=0)
+        if biggest > MAX_STRENGTH:
+            return (f"{path} = {_show(value)}: |value| <= {MAX_STRENGTH:g} expected (energies in model units); "
+                    "rescale the energy unit")
     if kind == "float" and not (_is_number(value) and math.isfinite(value)):
         return f"{path} = {_show(value)}: must be a finite number"
     if kind == "int" and not (isinstance(value, int) and not isinstance(value, bool)):
@@ -317,8 +336,8 @@ def _check_param(path, name, kind, value):
     if kind == "pair" and not (isinstance(value, list) and len(value) == 2
                                and all(isinstance(x, int) and not isinstance(x, bool) for x in value)):
         return f"{path} = {_show(value)}: must be a list of two integers, e.g. [0, 4]"
-    if kind == "any" and value is not None and not _plain(value):
-        return f"{path} = {_show(value)}: must be a number, a string or a list of numbers"
+    if kind == "any" and value is not None and (isinstance(value, str) or not _plain(value)):
+        return f"{path} = {_show(value)}: must be a number or a list of numbers"
     if name in PARAM_LIMITS and _is_number(value):
         lo, hi = PARAM_LIMITS[name]
         if not lo <= value <= hi:
@@ -389,6 +408,9 @@ def _evolution_problems(ev: EvolutionSection):
         problems.append(f"evolution.order = {ev.order}: method {ev.method!r} is of order {implied}; "
                         f"use method tebd{ev.order} or drop 'order'")
     resolved["order"] = ev.order if ev.order is not None else implied
+    if ev.method in MAX_DT and ev.dt > MAX_DT[ev.method]:
+        problems.append(f"evolution.dt = {ev.dt!r}: unreasonably large for {ev.method} (at most "
+                        f"{MAX_DT[ev.method]:g}); use a smaller dt")
     n, bad = _steps("evolution.t_final", ev.t_final, ev.dt)
     if bad:
         problems.append(bad)
@@ -509,6 +531,13 @@ def validate_config(raw, *, name="run", check_build=True) -> RunConfig:
     if "evolution" in sections:
         more, resolved_ev, n_total = _evolution_problems(sections["evolution"])
         problems += more
+    elif isinstance(raw.get("evolution"), dict):  # the section has other problems: still check the step count
+        dt, t_final = raw["evolution"].get("dt", 0.05), raw["evolution"].get("t_final")
+        if all(_is_number(x) and math.isfinite(x) and x > 0 for x in (dt, t_final)):
+            n, bad = _steps("evolution.t_final", t_final, dt)
+            if n is not None and n > MAX_STEPS:
+                problems.append(f"evolution.t_final = {t_final!r}: t_final / dt = {n} steps is above the limit "
+                                f"{MAX_STEPS}; use a larger dt or split the run (tnmbl resume --t-final)")
     obs = sections.get("observables", ObservablesSection())
     output_dt = None
     if "evolution" in sections:
@@ -542,10 +571,13 @@ def _build_problems(sections, params, state_ok):
     from ..evolution import resolve_conserve
     from ..observables import get_observable
 
+    name = sections["model"].name
     try:
-        chain = _models()[sections["model"].name](**_factory_kwargs(params))
+        chain = _models()[name](**_factory_kwargs(params))
     except TnmblError as exc:
         return [_where(exc, "model")], None
+    except (TypeError, ValueError) as exc:  # a parameter combination the checks above let through
+        return [f"model = {name!r}: the factory refused these parameters ({type(exc).__name__}: {exc})"], None
     problems = []
     obs = sections.get("observables", ObservablesSection())
     for i, nm in enumerate(obs.names):

@@ -167,7 +167,8 @@ def read_results(path):
     ``positions`` ({name: array}), ``units``, ``health`` ({name: array}), ``attrs`` (root
     attributes, JSON ones decoded) and ``n_rows``.
     """
-    with h5py.File(path, "r") as f:
+    # no file lock: a run may be writing the file right now (info on a running run)
+    with h5py.File(path, "r", locking=False) as f:
         if f.attrs.get("format") != FORMAT:
             raise ValueError(f"{path}: not a tnmbl results file (format = {f.attrs.get('format')!r})")
         n = len(f["time"])

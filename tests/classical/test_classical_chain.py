@@ -130,7 +130,8 @@ def test_continuity_along_a_compiled_trajectory(chain):
     n, J = r["density"], r["density_current"]
     ndot = (n[2:] - n[:-2]) / (2 * dt)
     JJ = J[1:-1]
-    divJ = np.roll(JJ, 1, axis=-1) - JJ  # open chains carry J = 0 on the missing bond
+    divJ = np.roll(JJ, 1, axis=-1) - JJ
     if chain.bc == "open":
-        divJ = np.concatenate([np.zeros((JJ.shape[0], 1)), JJ], -1) - np.concatenate([JJ, np.zeros((JJ.shape[0], 1))], -1)
+        z = np.zeros((JJ.shape[0], 1))
+        divJ = np.concatenate([z, JJ], -1) - np.concatenate([JJ, z], -1)
     assert np.abs(ndot - divJ).max() < 1e-4 * np.abs(divJ).max()

@@ -71,7 +71,8 @@ class ClassicalState:
             bad = ~np.isfinite(arr)
             if bad.any():
                 m, x = np.argwhere(bad)[0]
-                fail(StateError, f"{name}[{m}, {x}]", arr[m, x].item(), "initial conditions must be finite (no NaN / inf)")
+                fail(StateError, f"{name}[{m}, {x}]", arr[m, x].item(),
+                     "initial conditions must be finite (no NaN / inf)")
             clean[name] = arr.astype(complex if name == "psi" else float).copy()
         object.__setattr__(self, "fields", clean)
 

@@ -1,17 +1,66 @@
 """Engines: one class per (method, backend), all behind :class:`~tnmbl.engines.base.Engine`.
 
 ``METHODS`` maps tnmbl's method names to ``{backend: engine class}``; the first backend
-listed is the default.
+listed is the default (chosen from ``benchmarks/bench_backends.py``: TeNPy with U(1)
+charges is faster than the dense quimb path on CPU for every model and size measured).
+:func:`accepts` says whether a method can evolve a given chain, for config validation.
+
+=========  =====================  ==========================================================
+method     backends               accepts
+=========  =====================  ==========================================================
+tebd2      tenpy, quimb           open chains with nearest-neighbour terms only
+tebd4      tenpy, quimb           same as tebd2
+tdvp1      tenpy                  open chains, bond terms of any range (MPO)
+tdvp2      tenpy                  same as tdvp1
+exact      scipy                  any chain (open or periodic, any range) with a small
+                                  enough Hilbert space (charge sector) for full evolution
+=========  =====================  ==========================================================
 """
 
 from .base import Engine, EngineOptions
-from .exact import ExactEngine, SectorBasis
+from .exact import MAX_DIM, ExactEngine, SectorBasis
+from .quimb_tebd import QuimbTEBD
+from .tenpy_tdvp import TenpyTDVP
 from .tenpy_tebd import TenpyTEBD
 
 METHODS = {
-    "tebd2": {"tenpy": TenpyTEBD},
-    "tebd4": {"tenpy": TenpyTEBD},
+    "tebd2": {"tenpy": TenpyTEBD, "quimb": QuimbTEBD},
+    "tebd4": {"tenpy": TenpyTEBD, "quimb": QuimbTEBD},
+    "tdvp1": {"tenpy": TenpyTDVP},
+    "tdvp2": {"tenpy": TenpyTDVP},
     "exact": {"scipy": ExactEngine},
 }
 
-__all__ = ["METHODS", "Engine", "EngineOptions", "ExactEngine", "SectorBasis", "TenpyTEBD"]
+ARRAY_BACKENDS = {"quimb": ("numpy", "torch", "cupy")}
+"""Array libraries each backend can run on (``array_backend`` option); others run on NumPy."""
+
+
+def accepts(method, chain, backend=None):
+    """Whether ``method`` (on ``backend``, default: any) can evolve ``chain``.
+
+    Returns
+    -------
+    (bool, str)
+        ``(True, "")``, or ``(False, reason)`` with the reason and the fix, for config
+        validation messages.
+    """
+    if method not in METHODS:
+        return False, f"unknown method {method!r}; known: {', '.join(METHODS)}"
+    if backend is not None and backend not in METHODS[method]:
+        return False, f"method {method!r} runs on backend(s) {', '.join(METHODS[method])}, not {backend!r}"
+    if method == "exact":
+        d, L = chain.site.dim, chain.L
+        if d ** L > MAX_DIM and not chain.conserves_charge:
+            return False, (f"exact evolution needs the full space of {d}^{L} states (above {MAX_DIM}) "
+                           "and the chain conserves no charge; use a smaller chain or an MPS method")
+        return True, ""
+    if chain.bc != "open":
+        return False, f"{method} runs on open chains (bc={chain.bc!r}); use method='exact' for small periodic chains"
+    if method in ("tebd2", "tebd4") and chain.max_range > 1:
+        return False, (f"{method} takes nearest-neighbour terms only; this chain has range-{chain.max_range} "
+                       "terms; use method='tdvp1' or 'tdvp2'")
+    return True, ""
+
+
+__all__ = ["ARRAY_BACKENDS", "METHODS", "Engine", "EngineOptions", "ExactEngine", "QuimbTEBD", "SectorBasis",
+           "TenpyTDVP", "TenpyTEBD", "accepts"]

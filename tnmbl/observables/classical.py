@@ -93,7 +93,11 @@ def t0(times, phi_chains, *, level=0.9, window=0.1, n_boot=200, seed=0):
     for k in range(n_boot):
         idx = rng.integers(0, M, M)
         boots[k] = crossing_time(times, smooth_log(times, phi_chains[:, idx].mean(1), window), level)
-    return best, float(np.nanstd(boots, ddof=1)), boots
+    ok = np.isfinite(boots)
+    err = float(np.std(boots[ok], ddof=1)) if ok.sum() >= 2 else np.nan
+    if ok.sum() < n_boot:
+        err = np.inf if np.isfinite(best) else np.nan  # some resamples never reach the level
+    return best, err, boots
 
 
 def fit_power_law(g, t0s, errors):

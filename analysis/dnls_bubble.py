@@ -17,6 +17,7 @@ import numpy as np
 import yaml
 
 import tnmbl
+from tnmbl.observables.classical import bubble_width
 from tnmbl.states import classical as cs
 
 
@@ -50,7 +51,6 @@ def main(path, png="docs/figures/dnls_bubble.png"):
     x = np.arange(m["L"])
     for ax, W in zip(axes, Ws, strict=False):
         times, n, norm_err = profile(cfg, W)
-        dn = n - s["outside"]
         im = ax.imshow(n, aspect="auto", origin="lower", cmap="magma", vmin=0, vmax=s["inside"],
                        extent=[-0.5, m["L"] - 0.5, 0, len(times) - 1], interpolation="nearest")
         ticks = np.linspace(0, len(times) - 1, 5).astype(int)
@@ -59,9 +59,7 @@ def main(path, png="docs/figures/dnls_bubble.png"):
         ax.set_ylabel("t (log grid)")
         ax.set_title(f"W = {W:g}: " + r"$\langle|\psi_x|^2\rangle$", fontsize=9)
         fig.colorbar(im, ax=ax)
-        w = np.clip(dn, 0, None)
-        X = (w * x).sum(1) / w.sum(1)
-        sigma = np.sqrt((w * (x - X[:, None]) ** 2).sum(1) / w.sum(1))
+        _, sigma = bubble_width(x, n, s["outside"])
         axes[-1].loglog(times[1:], sigma[1:], label=f"W = {W:g} (norm drift {norm_err:.0e})")
     axes[-1].set_xlabel("t")
     axes[-1].set_ylabel(r"width $\sigma(t)$ of the excess norm")

@@ -3,7 +3,7 @@
 import numpy as np
 
 import tnmbl
-from tnmbl.observables.classical import crossing_time, fit_power_law, green_kubo, smooth_log, t0
+from tnmbl.observables.classical import bubble_width, crossing_time, fit_power_law, green_kubo, smooth_log, t0
 from tnmbl.states import classical as cs
 
 
@@ -43,3 +43,10 @@ def test_green_kubo_integrand_at_time_zero_is_the_static_average():
     assert kappa[0] == 0 and np.all(err > 0)
     # periodic chain: sum_b j_b is the total energy current; its mean vanishes in equilibrium
     assert abs(r["energy_current"].sum(1).mean()) < 5 * np.sqrt(np.mean(J0**2) / 512)
+
+
+def test_bubble_width_of_a_gaussian_excess():
+    x = np.arange(200.0)
+    prof = 0.3 + np.exp(-((x - 80.0) ** 2) / (2 * 7.0**2))[None, :]
+    X, sigma = bubble_width(x, prof, 0.3)
+    np.testing.assert_allclose([X[0], sigma[0]], [80.0, 7.0], rtol=1e-6)

@@ -128,3 +128,16 @@ def green_kubo(times, current_chains, L):
     err = prod.std(1, ddof=1) / np.sqrt(J.shape[1])
     kappa = 2 * np.concatenate([[0.0], np.cumsum(0.5 * (C[1:] + C[:-1]) * np.diff(times))])
     return C, err, kappa
+
+
+def bubble_width(positions, profile, background=0.0):
+    r"""Centre :math:`X` and width :math:`\sigma` of the excess of a profile over its
+    background: with :math:`w_x = \max(n_x - n_{bg}, 0)`,
+    :math:`X = \sum x w_x / \sum w_x`, :math:`\sigma^2 = \sum (x - X)^2 w_x / \sum w_x`.
+    ``profile`` is ``(n_times, n_columns)`` (e.g. ``result["density"]``)."""
+    x = np.asarray(positions, float)
+    w = np.clip(np.asarray(profile, float) - background, 0, None)
+    tot = w.sum(-1)
+    X = (w * x).sum(-1) / tot
+    sigma = np.sqrt((w * (x - X[..., None]) ** 2).sum(-1) / tot)
+    return X, sigma

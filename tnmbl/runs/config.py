@@ -26,6 +26,7 @@ from __future__ import annotations
 import difflib
 import inspect
 import math
+import re
 import secrets
 from pathlib import Path
 from typing import Any, Literal, Union
@@ -636,6 +637,10 @@ def load_config(path, overrides=(), **kw) -> RunConfig:
         text = path.read_text()
     except OSError as exc:
         raise ConfigError([f"config file {str(path)!r}: cannot be read ({exc.strerror})"]) from None
+    script = re.search(r"^# Read by (analysis/\S+\.py)", text, flags=re.M)
+    if script:
+        raise ConfigError([f"config file {str(path)!r}: is the config of {script.group(1)}, not of `tnmbl run`; "
+                           f"use `python {script.group(1)}`"])
     raw = parse_yaml(text, str(path))
     if raw is None:
         raw = {}

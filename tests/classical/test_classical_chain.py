@@ -115,7 +115,7 @@ def test_continuity_along_a_compiled_trajectory(chain):
     st = sample(chain, M=3, seed=4)
     method = "yoshida4" if chain.site.name == "rotor" else "split4"
     dt = 1e-3
-    r = tnmbl.evolve_classical(chain, st, method, dt=dt, t_final=2.0, output_dt=dt,
+    r = tnmbl.evolve_classical(chain, st, method, dt=dt, t_final=2.0, output_dt=dt, chunk_outputs=10**6,
                                observables=["energy_density", "energy_current", "density", "density_current"])
     h, j = r["energy_density"], r["energy_current"]
     hdot = (h[2:] - h[:-2]) / (2 * dt)

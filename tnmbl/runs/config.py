@@ -520,6 +520,12 @@ def validate_config(raw, *, name="run", check_build=True) -> RunConfig:
             sections[key] = cls.model_validate(value)
         except ValidationError as err:
             problems += _from_validation_error(key, cls, err)
+            known = {k: v for k, v in value.items() if k in cls.model_fields}
+            if cls is not ModelSection and len(known) < len(value):
+                try:  # only unknown keys were wrong: still run the cross-checks on the rest
+                    sections[key] = cls.model_validate(known)
+                except ValidationError:
+                    pass
     if seed is None and raw.get("seed") is None:
         seed = secrets.randbits(32)
 

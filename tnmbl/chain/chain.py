@@ -161,6 +161,20 @@ class Chain:
         """The two sites of bond ``b`` of range ``distance``."""
         return (b, (b + distance) % self.L)
 
+    def onsite_shares(self):
+        """``(left, right)``: share of the on-site energy of each bond's two sites in ``h_b``.
+
+        The one convention for local energies, quantum and classical: ``1/2`` each, except
+        on an open chain, where the end sites give their whole on-site term to their only
+        bond. Hence ``sum_b h_b = H``.
+        """
+        left = np.full(self.n_bonds, 0.5)
+        right = np.full(self.n_bonds, 0.5)
+        if self.bc == "open":
+            left[0] = 1.0
+            right[-1] = 1.0
+        return left, right
+
     # -- strengths -------------------------------------------------------------------
     def _check_strength(self, key, s, n, what):
         arr = np.asarray(s)

@@ -118,23 +118,12 @@ def _require_nearest_neighbour(chain, what):
              "measure density / entanglement, or split the longer-range terms by hand")
 
 
-def _onsite_weights(chain):
-    """(left, right) weight of the on-site term of the two sites of every bond."""
-    nb = chain.n_bonds
-    left = np.full(nb, 0.5)
-    right = np.full(nb, 0.5)
-    if chain.bc == "open":
-        left[0] = 1.0
-        right[-1] = 1.0
-    return left, right
-
-
 def energy_densities(chain):
     """The local energies :math:`h_b` (see module docstring), one per bond."""
     _require_nearest_neighbour(chain, "energy_density")
     d = chain.site.dim
     eye = np.eye(d)
-    left, right = _onsite_weights(chain)
+    left, right = chain.onsite_shares()
     out = []
     for b in range(chain.n_bonds):
         x, y = chain.bond_sites(b)

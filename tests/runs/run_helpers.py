@@ -1,6 +1,5 @@
 """Helpers of the run tests: small valid configs (L = 6) and writing them to YAML."""
 
-import copy
 
 import yaml
 

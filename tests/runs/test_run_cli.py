@@ -62,3 +62,47 @@ def test_bad_arguments_exit_2():
     with pytest.raises(SystemExit) as info:
         main(["frobnicate"])
     assert info.value.code == 2
+
+
+def test_progress_bar_shows_time_chi_and_truncation_error(tmp_path):
+    import io
+
+    from rich.console import Console
+
+    from tnmbl.evolution import Row
+    from tnmbl.runs.cli import BarProgress
+
+    buf = io.StringIO()
+    bar = BarProgress(Console(file=buf, force_terminal=True, width=120))
+    bar.start(total_rows=4, done_rows=1, t_final=1.5)
+    bar.row(Row(0.5, 10, {}, {"chi": 17, "truncation_error": 3.2e-9}), n_rows=2, total_rows=4)
+    bar.finish()
+    text = buf.getvalue()
+    assert "t = 0.5" in text and "chi   17" in text and "trunc 3.2e-09" in text and "2/4" in text
+
+
+def test_sigterm_marks_the_run_interrupted_and_resume_finishes_it(tmp_path):
+    import signal
+    import subprocess
+    import sys
+
+    from tnmbl.runs.storage import read_results
+
+    raw = small_config(tmp_path, method="exact", name="term", t_final=3.0, checkpoint_every_outputs=1)
+    raw["observables"]["output_dt"] = 0.05
+    path = write_config(tmp_path, raw)
+    with subprocess.Popen([sys.executable, "-m", "tnmbl.runs.cli", "run", str(path)], stderr=subprocess.PIPE,
+                          stdout=subprocess.DEVNULL, text=True) as proc:
+        for line in proc.stderr:
+            if "row=5/" in line:
+                proc.send_signal(signal.SIGTERM)
+                break
+        proc.stderr.read()
+        proc.wait(timeout=60)
+    assert proc.returncode == 130
+    res = read_results(tmp_path / "term.h5")
+    assert res["attrs"]["status"] == "interrupted" and 5 <= res["n_rows"] < 61
+    assert main(["resume", str(tmp_path / "term.h5")]) == 0
+    res = read_results(tmp_path / "term.h5")
+    assert res["attrs"]["status"] == "finished" and list(res["step"]) == list(range(61))
+

@@ -1,13 +1,15 @@
 """The ``tnmbl`` command: validate, run, resume, info, schema.
 
 Exit status: 0 success, 2 invalid configuration or arguments (every problem listed),
-1 any other failure.
+1 any other failure, 130 interrupted (Ctrl-C or SIGTERM: the results file is marked
+``interrupted`` and ``tnmbl resume`` continues from the last checkpoint).
 """
 
 from __future__ import annotations
 
 import argparse
 import json
+import signal
 import sys
 import time
 from pathlib import Path
@@ -43,13 +45,23 @@ class LogProgress:
 class BarProgress:
     """A rich progress bar with time, chi and truncation error (on a terminal)."""
 
+    def __init__(self, console=None):
+        self.console = console
+
     def start(self, *, total_rows, done_rows, t_final):
-        from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn, \
-            TimeRemainingColumn
+        from rich.progress import (
+            BarColumn,
+            MofNCompleteColumn,
+            Progress,
+            TextColumn,
+            TimeElapsedColumn,
+            TimeRemainingColumn,
+        )
 
         self.progress = Progress(TextColumn("[bold]t = {task.fields[t]:<8.4g}"), BarColumn(), MofNCompleteColumn(),
                                  TextColumn("chi {task.fields[chi]:>4}  trunc {task.fields[trunc]:.1e}"),
-                                 TimeElapsedColumn(), TimeRemainingColumn(), transient=False)
+                                 TimeElapsedColumn(), TimeRemainingColumn(), transient=False,
+                                 console=self.console)
         self.progress.start()
         self.task = self.progress.add_task("run", total=total_rows, completed=done_rows, t=0.0, chi=0, trunc=0.0)
 
@@ -230,8 +242,14 @@ def parser():
     return p
 
 
+def _terminate(signum, frame):
+    raise KeyboardInterrupt  # SIGTERM (e.g. a batch system's time limit): stop like Ctrl-C
+
+
 def main(argv=None):
     args = parser().parse_args(argv)
+    if args.command in ("run", "resume") and argv is None:
+        signal.signal(signal.SIGTERM, _terminate)
     try:
         return args.func(args)
     except ConfigError as exc:

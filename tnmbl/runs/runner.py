@@ -22,7 +22,7 @@ import numpy as np
 
 from ..errors import ConfigError, TnmblError
 from .checkpoint import read_checkpoint, write_checkpoint
-from .config import RunConfig, build_chain, build_state, config_from_yaml
+from .config import RunConfig, build_chain, build_state
 from .storage import ResultsWriter, now, read_results
 
 

@@ -11,8 +11,17 @@ from __future__ import annotations
 import inspect
 import typing
 
-from .config import (MAX_OUTPUTS, MAX_STEPS, PARAM_LIMITS, REQUIRED, REQUIRED_SECTIONS, SECTIONS, STATE_KINDS,
-                     STATE_REQUIRED, model_signature)
+from .config import (
+    MAX_OUTPUTS,
+    MAX_STEPS,
+    PARAM_LIMITS,
+    REQUIRED,
+    REQUIRED_SECTIONS,
+    SECTIONS,
+    STATE_KINDS,
+    STATE_REQUIRED,
+    model_signature,
+)
 
 
 def _type_name(annotation):

@@ -10,8 +10,10 @@ Vocabulary translation (tnmbl -> TeNPy):
 ``conserve``        ``LegCharge`` with the chain's U(1) charge, or trivial
 ==================  =====================================================
 
-``truncation_error`` is TeNPy's accumulated ``trunc_err.eps``: the sum of the discarded
-Schmidt weights over all truncations so far.
+``truncation_error`` is the sum of the discarded Schmidt weights over all truncations so
+far, read from TeNPy's per-bond record ``_trunc_err_bonds``. Not from ``trunc_err.eps``:
+in TeNPy 1.1.1 ``TEBDEngine.run_evolution`` adds each call's error to ``trunc_err`` twice
+(once in ``evolve``, once in ``run_evolution``), so that figure is 2x the discarded weight.
 """
 
 from __future__ import annotations
@@ -158,7 +160,8 @@ class TenpyTEBD(TenpyMPSEngine):
         self.step += n_steps
 
     def health(self):
-        return {"truncation_error": float(self.tebd.trunc_err.eps), "chi": int(max(self.psi.chi)),
+        eps = sum(float(e.eps) for e in self.tebd._trunc_err_bonds)  # trunc_err.eps double-counts
+        return {"truncation_error": eps, "chi": int(max(self.psi.chi)),
                 "norm": float(self.psi.norm)}
 
     def get_resume_data(self):

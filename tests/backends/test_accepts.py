@@ -1,0 +1,57 @@
+"""Which methods accept which chains; one vocabulary through ``evolve``."""
+
+import numpy as np
+import pytest
+
+import tnmbl
+from tnmbl.engines import METHODS, accepts
+from tnmbl.errors import OptionError
+
+from ._helpers import MODELS
+
+
+def test_accepts_table():
+    nn, _ = MODELS["xxz"]
+    nnn, _ = MODELS["xxz_nnn"]
+    periodic = tnmbl.models.xxz(L=6, g=1.0, bc="periodic")
+    for method in ("tebd2", "tebd4", "tdvp1", "tdvp2", "exact"):
+        assert accepts(method, nn) == (True, "")
+    for method, ok in (("tebd2", False), ("tebd4", False), ("tdvp1", True), ("tdvp2", True), ("exact", True)):
+        got, reason = accepts(method, nnn)
+        assert got is ok and (ok or "tdvp" in reason)
+    assert accepts("tdvp2", periodic)[0] is False and "open" in accepts("tdvp2", periodic)[1]
+    assert accepts("exact", periodic)[0] is True
+    assert accepts("tebd2", nn, "quimb")[0] and not accepts("tdvp1", nn, "quimb")[0]
+    assert not accepts("tdvp3", nn)[0] and "known" in accepts("tdvp3", nn)[1]
+
+
+def test_methods_table_defaults():
+    assert list(METHODS) == ["tebd2", "tebd4", "tdvp1", "tdvp2", "exact"]
+    assert set(METHODS["tebd2"]) == {"tenpy", "quimb"}
+    assert next(iter(METHODS["tebd4"])) == "tenpy"
+
+
+def test_evolve_rejects_tebd_on_nnn_chain():
+    chain, state = MODELS["xxz_nnn"]
+    for backend in ("tenpy", "quimb"):
+        with pytest.raises(OptionError, match="nearest-neighbour"):
+            tnmbl.evolve(chain, state, "tebd2", backend=backend, dt=0.1, t_final=0.2, observables=["density"])
+
+
+def test_evolve_array_backend_needs_quimb():
+    chain, state = MODELS["xxz"]
+    with pytest.raises(OptionError, match="array_backend"):
+        tnmbl.evolve(chain, state, "tebd2", backend="tenpy", array_backend="torch", dt=0.1, t_final=0.2)
+
+
+def test_evolve_quimb_same_results_file_as_tenpy():
+    chain, state = MODELS["bose_hubbard"]
+    kw = dict(dt=0.1, t_final=1.0, output_dt=0.5, chi_max=64,
+              observables=["density", "energy_density", "energy_current", "entanglement"])
+    q = tnmbl.evolve(chain, state, "tebd4", backend="quimb", array_backend="numpy", **kw)
+    t = tnmbl.evolve(chain, state, "tebd4", backend="tenpy", **kw)
+    assert q.observables == t.observables and set(q.health) == set(t.health)
+    for name in q.observables:
+        assert np.abs(q[name] - t[name]).max() < 1e-9, name
+    assert np.abs(q.health["energy_drift"]).max() < 1e-6
+    assert q.meta["backend"] == "quimb" and q.meta["array_backend"] == "numpy"

@@ -9,7 +9,6 @@ import glob
 import os
 
 
-
 def _single_thread_blas():
     libs = []
     for pkg in ("numpy", "scipy"):

@@ -18,10 +18,10 @@ Vocabulary translation (tnmbl -> TeNPy):
 Growth strategy of ``tdvp1``: one-site TDVP from a product state never leaves bond
 dimension 1, so two-site sweeps run until every bond has reached its cap: ``chi_max`` or
 the largest Schmidt rank the cut can have (``d**k`` for ``k`` sites on the smaller side, or
-the count in the charge sector when ``conserve``, see :func:`bond_caps`); from then on one-site sweeps (cheaper, and exactly
-energy- and norm-conserving). If the Schmidt spectrum is cut by ``svd_cutoff`` before a
-bond reaches its cap, the engine stays with two-site sweeps. ``engine.growth_steps`` says
-how many steps were two-site.
+the count in the charge sector when ``conserve``, see :func:`bond_caps`); from then on
+one-site sweeps (cheaper, and exactly energy- and norm-conserving). If the Schmidt
+spectrum is cut by ``svd_cutoff`` before a bond reaches its cap, the engine stays with
+two-site sweeps. ``engine.growth_steps`` says how many steps were two-site.
 
 ``truncation_error`` is the accumulated discarded weight of the two-site SVDs, as for TEBD
 (one-site sweeps truncate nothing).

@@ -1,0 +1,267 @@
+"""Backend benchmark (issue 5): time per step and peak memory of every backend and method,
+and of tnmbl against plain TeNPy and plain quimb scripts, in one process.
+
+Problems: Bose-Hubbard (U=1, g=0.1, n_max=4, density 1) at L=32 / 64 and chi_max 64 / 128
+/ 256; disordered XXZ (g=1, J=0.4, W=2) at L=64, chi_max=128. dt=0.05.
+
+Protocol
+--------
+1. A saturated state: TeNPy's ``RandomUnitaryEvolution`` (random charge-conserving
+   two-site gates) from a product state until every bond has ``chi_max`` (or its largest
+   possible rank). Every contender starts from this same state: tnmbl-TeNPy with U(1)
+   (the MPS itself), tnmbl-TeNPy dense and tnmbl-quimb (its tensors as dense arrays), plain
+   TeNPy (``TEBDEngine`` on a hand-written ``CouplingMPOModel``, U(1)), plain quimb
+   (``quimb.tensor.TEBD`` on a ``LocalHam1D``, ``step(order=2)``).
+2. Each contender takes one untimed step (gates built), then ``--steps`` single steps are
+   timed one by one; the median is reported. Contenders are interleaved round-robin step
+   by step, so load from other processes on the shared machine hits them alike; ratios are
+   taken per round and their median reported.
+3. Peak memory: ``tracemalloc`` (NumPy buffers included) over one more step each.
+
+BLAS is pinned to one thread (set before NumPy is imported): on this 2-core machine a
+second BLAS thread slows everything down (shared/measured.md).
+
+Run:  python benchmarks/bench_backends.py --problem bh --L 32 --chi 64 --steps 3
+      python benchmarks/bench_backends.py --problem xxz --L 64 --chi 128
+Results are appended as JSON lines to ``--out`` (default benchmarks/results/backends.jsonl).
+"""
+
+from __future__ import annotations
+
+import os
+
+for _var in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS"):
+    os.environ.setdefault(_var, "1")
+
+import argparse  # noqa: E402
+import json  # noqa: E402
+import statistics  # noqa: E402
+import time  # noqa: E402
+import tracemalloc  # noqa: E402
+
+import numpy as np  # noqa: E402
+
+import tnmbl  # noqa: E402
+from tnmbl.chain.local import bond_matrix, onsite_matrix  # noqa: E402
+from tnmbl.engines import EngineOptions, QuimbTEBD, TenpyTDVP, TenpyTEBD  # noqa: E402
+
+DT = 0.05
+
+
+def make_problem(problem, L):
+    if problem == "bh":
+        chain = tnmbl.models.bose_hubbard(L=L, U=1.0, g=0.1, n_max=4)
+        state = tnmbl.states.product(chain, occupations=[2 if x % 2 == 0 else 0 for x in range(L)])
+    else:
+        chain = tnmbl.models.xxz(L=L, g=1.0, J=0.4, W=2.0, seed=1)
+        state = tnmbl.states.neel(chain)
+    return chain, state
+
+
+def saturate(psi, chi, seed=1):
+    """Random charge-conserving two-site gates until the bond dimension saturates."""
+    from tenpy.algorithms.tebd import RandomUnitaryEvolution
+    from tenpy.tools.misc import setup_logging  # noqa: F401  (TeNPy logs nothing by default)
+
+    np.random.seed(seed)
+    for _ in range(200):
+        RandomUnitaryEvolution(psi, {"N_steps": 1, "trunc_params": {"chi_max": chi, "svd_min": 1e-12}}).run()
+        if max(psi.chi) >= chi:
+            RandomUnitaryEvolution(psi, {"N_steps": 2, "trunc_params": {"chi_max": chi, "svd_min": 1e-12}}).run()
+            break
+    psi.canonical_form()
+    return psi
+
+
+def dense_tensors(psi):
+    """The MPS as dense arrays ``(vL, p, vR)`` in right-canonical form, and its Schmidt values."""
+    arrs = [psi.get_B(i, "B").transpose(["vL", "p", "vR"]).to_ndarray() for i in range(psi.L)]
+    svs = [np.asarray(psi.get_SL(i)) for i in range(psi.L)] + [np.asarray(psi.get_SR(psi.L - 1))]
+    return arrs, svs
+
+
+class Contender:
+    def __init__(self, name, step, state_size):
+        self.name, self._step, self._size = name, step, state_size
+        self.times = []
+        self.peak_mb = None
+
+    def step(self):
+        t0 = time.perf_counter()
+        self._step()
+        self.times.append(time.perf_counter() - t0)
+
+    def memory(self):
+        tracemalloc.start()
+        self._step()
+        self.peak_mb = tracemalloc.get_traced_memory()[1] / 2**20
+        tracemalloc.stop()
+
+    def chi(self):
+        return self._size()
+
+
+def tnmbl_tenpy(chain, state, psi, chi, method, conserve, arrs=None, svs=None):
+    opts = EngineOptions(method=method, dt=DT, chi_max=chi, svd_cutoff=1e-10, conserve=conserve)
+    cls = TenpyTDVP if method.startswith("tdvp") else TenpyTEBD
+    eng = cls(chain, state, opts)
+    if conserve:
+        new = psi.copy()
+    else:
+        from tenpy.networks.mps import MPS
+
+        new = MPS.from_Bflat(eng.psi.sites, [a.transpose(1, 0, 2) for a in arrs], SVs=svs, bc="finite",
+                             dtype=complex, form="B")
+    if method.startswith("tdvp"):
+        eng.psi = new
+    else:
+        from tenpy.algorithms.tebd import TEBDEngine
+
+        eng.psi = new
+        eng.tebd = TEBDEngine(new, eng.model, {"order": int(method[-1]),
+                                               "trunc_params": {"chi_max": chi, "svd_min": 1e-10}})
+    eng.advance(1)
+    return eng
+
+
+def tnmbl_quimb(chain, state, arrs, chi, method):
+    eng = QuimbTEBD(chain, state, EngineOptions(method=method, dt=DT, chi_max=chi, svd_cutoff=1e-10))
+    eng.arrays = [np.array(a, dtype=complex) for a in arrs]
+    eng.centre = 0
+    eng.advance(1)
+    return eng
+
+
+def plain_tenpy(chain, chi, problem):
+    """A hand-written TeNPy model of the same chain (U(1)), its own saturated MPS."""
+    from tenpy.algorithms.tebd import TEBDEngine
+    from tenpy.models.lattice import Chain
+    from tenpy.models.model import CouplingMPOModel, NearestNeighborModel
+    from tenpy.networks.mps import MPS
+    from tenpy.networks.site import BosonSite, SpinHalfSite
+
+    L = chain.L
+    p = chain.params
+
+    class Model(CouplingMPOModel, NearestNeighborModel):
+        def init_sites(self, _):
+            if problem == "bh":
+                return BosonSite(Nmax=p["n_max"], conserve="N")
+            return SpinHalfSite(conserve="Sz")
+
+        def init_lattice(self, _):
+            return Chain(L, self.init_sites(None), bc="open", bc_MPS="finite")
+
+        def init_terms(self, _):
+            if problem == "bh":
+                self.add_onsite(p["U"], 0, "NN")
+                self.add_coupling(p["g"], 0, "Bd", 0, "B", 1, plus_hc=True)
+            else:  # Pauli: g(XX+YY) = 2g(S+S- + h.c.) in Sp/Sm of spin-1/2, J ZZ = 4J SzSz, w Z = 2w Sz
+                self.add_onsite(2 * np.asarray(p["w"]), 0, "Sz")
+                self.add_coupling(2 * p["g"], 0, "Sp", 0, "Sm", 1, plus_hc=True)
+                self.add_coupling(4 * p["J"], 0, "Sz", 0, "Sz", 1)
+
+    model = Model({})
+    init = ([2 if x % 2 == 0 else 0 for x in range(L)] if problem == "bh"
+            else ["up" if x % 2 == 0 else "down" for x in range(L)])
+    psi = saturate(MPS.from_product_state(model.lat.mps_sites(), init, bc="finite", dtype=complex,
+                                          unit_cell_width=L), chi, seed=2)
+    eng = TEBDEngine(psi, model, {"order": 2, "trunc_params": {"chi_max": chi, "svd_min": 1e-10}})
+    eng.run_evolution(1, DT)
+    return eng, psi
+
+
+def plain_quimb(chain, arrs, chi):
+    """quimb's own TEBD on a LocalHam1D of the same chain, from the same saturated state."""
+    import quimb.tensor as qtn
+
+    L = chain.L
+    d = chain.site.dim
+    H2 = {(b, b + 1): bond_matrix(chain, b).reshape(d, d, d, d).reshape(d * d, d * d) for b in range(L - 1)}
+    H1 = {x: onsite_matrix(chain, x) for x in range(L)}
+    ham = qtn.LocalHam1D(L, H2=H2, H1=H1)
+    a = [np.array(x, dtype=complex) for x in arrs]
+    a[0], a[-1] = a[0][0], a[-1][:, :, 0]
+    mps = qtn.MatrixProductState(a, shape="lpr")
+    tebd = qtn.TEBD(mps, ham, dt=DT, split_opts={"max_bond": chi, "cutoff": 1e-10, "cutoff_mode": "rel"},
+                    progbar=False)
+    tebd.step(order=2)
+    return tebd
+
+
+def run(problem, L, chi, steps, methods, contenders):
+    chain, state = make_problem(problem, L)
+    t0 = time.perf_counter()
+    base = TenpyTEBD(chain, state, EngineOptions(method="tebd2", dt=DT, chi_max=chi, conserve=True))
+    psi = saturate(base.psi, chi)
+    arrs, svs = dense_tensors(psi)
+    prep_s = time.perf_counter() - t0
+    rows = []
+    for method in methods:
+        cs = []
+        if "tnmbl-tenpy-u1" in contenders:
+            e = tnmbl_tenpy(chain, state, psi, chi, method, True)
+            cs.append(Contender("tnmbl-tenpy-u1", lambda e=e: e.advance(1), lambda e=e: max(e.psi.chi)))
+        if "tnmbl-tenpy-dense" in contenders and not method.startswith("tdvp"):
+            e = tnmbl_tenpy(chain, state, psi, chi, method, False, arrs, svs)
+            cs.append(Contender("tnmbl-tenpy-dense", lambda e=e: e.advance(1), lambda e=e: max(e.psi.chi)))
+        if "tnmbl-quimb" in contenders and method.startswith("tebd"):
+            e = tnmbl_quimb(chain, state, arrs, chi, method)
+            cs.append(Contender("tnmbl-quimb", lambda e=e: e.advance(1), lambda e=e: e.health()["chi"]))
+        if method == "tebd2" and "plain-tenpy" in contenders:
+            eng, p_psi = plain_tenpy(chain, chi, problem)
+            cs.append(Contender("plain-tenpy", lambda eng=eng: eng.run_evolution(1, DT),
+                                lambda p=p_psi: max(p.chi)))
+        if method == "tebd2" and "plain-quimb" in contenders:
+            tebd = plain_quimb(chain, arrs, chi)
+            cs.append(Contender("plain-quimb", lambda t=tebd: t.step(order=2), lambda t=tebd: t._pt.max_bond()))
+        for _ in range(steps):
+            for c in cs:
+                c.step()
+        for c in cs:
+            c.memory()
+        by = {c.name: c for c in cs}
+
+        def ratio(a, b, by=by):
+            if a in by and b in by:
+                return statistics.median(x / y for x, y in zip(by[a].times, by[b].times))
+            return None
+
+        for c in cs:
+            rows.append({"problem": problem, "L": L, "chi_max": chi, "method": method, "contender": c.name,
+                         "median_s_per_step": statistics.median(c.times), "times": c.times,
+                         "peak_mb_one_step": c.peak_mb, "chi_reached": int(c.chi()), "prep_s": prep_s})
+        rows.append({"problem": problem, "L": L, "chi_max": chi, "method": method, "ratios": {
+            "tnmbl-tenpy-u1 / plain-tenpy": ratio("tnmbl-tenpy-u1", "plain-tenpy"),
+            "tnmbl-quimb / plain-quimb": ratio("tnmbl-quimb", "plain-quimb"),
+            "tnmbl-quimb / tnmbl-tenpy-u1": ratio("tnmbl-quimb", "tnmbl-tenpy-u1"),
+            "tnmbl-tenpy-dense / tnmbl-tenpy-u1": ratio("tnmbl-tenpy-dense", "tnmbl-tenpy-u1")}})
+    return rows
+
+
+def main(argv=None):
+    ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    ap.add_argument("--problem", choices=["bh", "xxz"], default="bh")
+    ap.add_argument("--L", type=int, default=32)
+    ap.add_argument("--chi", type=int, default=64)
+    ap.add_argument("--steps", type=int, default=3)
+    ap.add_argument("--methods", default="tebd2", help="comma-separated: tebd2,tebd4,tdvp1,tdvp2")
+    ap.add_argument("--contenders", default="tnmbl-tenpy-u1,tnmbl-tenpy-dense,tnmbl-quimb,plain-tenpy,plain-quimb")
+    ap.add_argument("--out", default=os.path.join(os.path.dirname(__file__), "results", "backends.jsonl"))
+    args = ap.parse_args(argv)
+    rows = run(args.problem, args.L, args.chi, args.steps, args.methods.split(","), args.contenders.split(","))
+    os.makedirs(os.path.dirname(args.out), exist_ok=True)
+    with open(args.out, "a") as fh:
+        for r in rows:
+            r["versions"] = tnmbl.versions()
+            fh.write(json.dumps(r) + "\n")
+    for r in rows:
+        if "ratios" in r:
+            print("  ratios: " + ", ".join(f"{k} = {v:.3g}" for k, v in r["ratios"].items() if v is not None))
+        else:
+            print(f"{r['problem']} L={r['L']} chi={r['chi_max']} {r['method']:6s} {r['contender']:18s} "
+                  f"{r['median_s_per_step']:8.3f} s/step  peak {r['peak_mb_one_step']:7.1f} MB  chi {r['chi_reached']}")
+
+
+if __name__ == "__main__":
+    main()

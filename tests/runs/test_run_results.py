@@ -141,3 +141,12 @@ def test_checkpoint_write_is_atomic(tmp_path, monkeypatch):
         write_checkpoint(path, {"step": 2, "psi": np.arange(3.0)})
     data = read_checkpoint(path)                           # the old one is intact
     assert data["step"] == 1 and np.array_equal(data["psi"], np.arange(3.0))
+
+
+def test_resume_before_the_first_checkpoint_says_what_to_do(tmp_path):
+    cfg = validate_config(small_config(tmp_path, name="early", checkpoint_every_s=3600), name="early")
+    with pytest.raises(KeyboardInterrupt):
+        runner.run(cfg, progress=StopAfter(2))
+    assert info_dict(cfg.results_path)["checkpoint"]["missing"]
+    with pytest.raises(ConfigError, match="before its first checkpoint.*output.overwrite=true"):
+        runner.resume(cfg.results_path)

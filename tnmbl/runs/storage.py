@@ -54,6 +54,8 @@ def git_commit():
 
 def _row_dataset(group, name, ncol, chunk_rows, **attrs):
     shape, maxshape = ((0,), (None,)) if ncol is None else ((0, ncol), (None, ncol))
+    if ncol is not None:  # keep chunks near 1 MiB or below for long chains
+        chunk_rows = max(1, min(chunk_rows, (1 << 17) // max(1, ncol)))
     chunks = (chunk_rows,) if ncol is None else (chunk_rows, max(1, ncol))
     ds = group.create_dataset(name, shape=shape, maxshape=maxshape, chunks=chunks, dtype="f8")
     for k, v in attrs.items():

@@ -37,9 +37,9 @@ def start_and_kill(config_path, ckpt, rng, n_rows):
                 continue
             row = int(line.split(" row=")[1].split("/")[0])
             if target is None and ckpt.exists():
-                target = rng.randint(row, n_rows - 3)
+                target = rng.randint(row, n_rows - 20)   # margin: the run must not end before the kill
             if target is not None and row >= target:
-                time.sleep(rng.uniform(0.0, 0.05))       # somewhere in evolving / writing the next rows
+                time.sleep(rng.uniform(0.0, 0.03))       # somewhere in evolving / writing the next rows
                 proc.send_signal(signal.SIGKILL)
                 break
     finally:

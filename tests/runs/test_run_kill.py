@@ -28,7 +28,8 @@ def cli(*args):
 
 def start_and_kill(config_path, ckpt, rng, n_rows):
     """Run the config in a subprocess; SIGKILL it after a random row past the first checkpoint,
-    at a random moment within that row's work. Returns the row after which it was killed."""
+    at a random moment within that row's work. Returns the row after which it was killed, or
+    ``None`` if the run ended first (a heavily loaded machine)."""
     proc = subprocess.Popen(cli("run", str(config_path), "--log"), stderr=subprocess.PIPE, text=True, env=ENV)
     target = None
     try:
@@ -37,7 +38,7 @@ def start_and_kill(config_path, ckpt, rng, n_rows):
                 continue
             row = int(line.split(" row=")[1].split("/")[0])
             if target is None and ckpt.exists():
-                target = rng.randint(row, n_rows - 20)   # margin: the run must not end before the kill
+                target = rng.randint(row, n_rows // 2)
             if target is not None and row >= target:
                 time.sleep(rng.uniform(0.0, 0.03))       # somewhere in evolving / writing the next rows
                 proc.send_signal(signal.SIGKILL)
@@ -45,7 +46,9 @@ def start_and_kill(config_path, ckpt, rng, n_rows):
     finally:
         proc.wait(timeout=120)
         proc.stderr.close()
-    assert proc.returncode == -signal.SIGKILL, f"the run ended before it was killed (target row {target})"
+    if proc.returncode == 0:
+        return None
+    assert proc.returncode == -signal.SIGKILL, proc.returncode
     return target
 
 
@@ -53,13 +56,18 @@ def start_and_kill(config_path, ckpt, rng, n_rows):
 def test_sigkill_then_resume_equals_uninterrupted(tmp_path, method):
     seed = random.randrange(10 ** 6)
     rng = random.Random(seed)
-    raw = small_config(tmp_path, method=method, name="killed", t_final=3.0, checkpoint_every_outputs=3)
+    raw = small_config(tmp_path, method=method, name="killed", t_final=3.0, checkpoint_every_outputs=3,
+                       overwrite=True)
     raw["observables"]["output_dt"] = 0.05             # 61 rows: many moments to be killed at
     raw["evolution"]["chi_max"] = 24
     n_rows = 61
     cfg_path = write_config(tmp_path, raw)
     ckpt = tmp_path / "killed.h5.ckpt"
-    killed_at = start_and_kill(cfg_path, ckpt, rng, n_rows)
+    for _ in range(3):
+        killed_at = start_and_kill(cfg_path, ckpt, rng, n_rows)
+        if killed_at is not None:
+            break
+    assert killed_at is not None, "the run ended before it could be killed, three times"
 
     part = info_dict(tmp_path / "killed.h5")           # info on the partial file
     assert part["status"] == "running" and "killed" in part["note"]

@@ -247,13 +247,16 @@ def _path(parts):
     return out
 
 
+def _union_tag(p):
+    return isinstance(p, str) and ("[" in p or p in ("int", "str", "bool", "float"))
+
+
 def _from_validation_error(section, cls, err):
     problems, by_path = [], {}
     for e in err.errors(include_url=False):
-        loc = [section] + [p for p in e["loc"] if p not in ("function-after[_known_method(), str]",)]
-        # union members are reported as extra loc entries ('int', 'str', 'list[...]'); drop them
-        loc = [p for p in loc if not (isinstance(p, str) and ("[" in p or p in ("int", "str", "bool", "float",
-                                                                                 "literal['auto']")))]
+        # after the field name, union members appear as loc entries ('int', 'list[...]'): drop them
+        raw_loc = list(e["loc"])
+        loc = [section] + raw_loc[:1] + [p for p in raw_loc[1:] if not _union_tag(p)]
         path = _path(loc)
         kind = e["type"]
         if kind == "extra_forbidden":

@@ -23,7 +23,8 @@ from tnmbl.engines.classical import ClassicalEvolution
 from tnmbl.observables.classical import crossing_time, fit_power_law, smooth_log, t0
 from tnmbl.states import classical as cs
 
-KEYS = {"name", "model", "couplings", "state", "evolve", "level", "stop_after", "t_max", "bootstrap", "output"}
+KEYS = {"name", "model", "couplings", "state", "M_by_g", "evolve", "level", "stop_after", "t_max", "bootstrap",
+        "output"}
 
 
 def load(path):
@@ -39,7 +40,8 @@ def run_one(cfg, g):
     m, s, e = cfg["model"], cfg["state"], cfg["evolve"]
     chain = tnmbl.models.rotor(m["L"], g, bc=m["bc"], m=m["m"])
     t_start = time.time()
-    state = cs.gibbs(chain, s["M"], beta=s["beta"], seed=[s["seed"], int(round(g * 1000))])
+    M = (cfg["M_by_g"] or {}).get(g, s["M"])
+    state = cs.gibbs(chain, M, beta=s["beta"], seed=[s["seed"], int(round(g * 1000))])
     ev = ClassicalEvolution(chain, state, e["method"], dt=e["dt"], t_final=cfg["t_max"][g], observables=["phi"],
                             n_log=e["n_log"], threads=e["threads"], energy_tolerance=e["energy_tolerance"],
                             chunk_outputs=4)
@@ -61,7 +63,7 @@ def run_one(cfg, g):
     n = len(times)
     out = dict(g=g, times=np.array(times), phi=np.array(phis), phi_chains=samples["phi"][:n].astype(np.float32),
                energy_error=np.max(np.abs(samples["energy"][:n] - samples["energy"][0]), axis=1) / m["L"],
-               wall_s=wall, steps=int(round(times[-1] / e["dt"])), M=s["M"], L=m["L"], threads=e["threads"])
+               wall_s=wall, steps=int(round(times[-1] / e["dt"])), M=M, L=m["L"], threads=e["threads"])
     return out
 
 
@@ -107,7 +109,8 @@ def cmd_plot(cfg, png="docs/figures/glassy_fig2.png"):
     ax1.set_xlim(1e-3, 3)
     ax1.set_ylim(0, 1)
     ax1.legend(fontsize=8)
-    ax1.set_title(f"(a) L = {cfg['model']['L']}, M = {rows[0]['M'] if rows else 0} chains per g")
+    ax1.set_title(f"(a) L = {cfg['model']['L']}, M = " + ", ".join(sorted({str(r["M"]) for r in rows}, key=int)[::-1])
+                  + " chains per g", fontsize=10)
     g = np.array([r["g"] for r in rows])
     t0s = np.array([r["t0"] for r in rows])
     errs = np.array([r["t0_err"] for r in rows])

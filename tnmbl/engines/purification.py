@@ -23,7 +23,10 @@ same gates. ``disentangle=None`` switches the trick off (for the benchmark).
 
 Imaginary time: ``PurificationTEBD.run_imaginary`` (second-order Trotter sweeps, the only
 order TeNPy provides for it) with step ``dbeta`` to :math:`\beta/2`; its Trotter error is
-:math:`O(\beta\, d\beta^2)`. Real time: TEBD of order 2 or 4 (``method``).
+:math:`O(\beta\, d\beta^2)` (measured, XXZ L = 8, g = 0.5, beta = 1: 4.9e-7 at
+``dbeta = 0.005``, 1.2e-7 at 0.0025 in the t = 0 energy-current correlation). The last
+few thermal states are cached per (chain object, ensemble, dbeta, truncation), so several
+correlations in the same ensemble pay for the imaginary time once. Real time: TEBD of order 2 or 4 (``method``).
 
 Error estimate reported with every result: ``truncation_error`` is the discarded weight
 :math:`\epsilon` accumulated in bra and ket (TeNPy ``trunc_err.eps``, including the
@@ -41,6 +44,8 @@ from ..errors import ObservableError, OptionError, fail
 from .tenpy_tebd import _labels, tenpy_model, tenpy_site
 
 DISENTANGLERS = ("backwards", None)
+_THERMAL_CACHE = []  # (chain, key, (psi, imaginary-time truncation error)): the last few beta > 0 states
+_THERMAL_CACHE_SIZE = 4
 
 
 def _charge_steps(site, conserve):
@@ -238,11 +243,17 @@ class PurificationCorrelator:
         if half > 0:
             n = int(np.ceil(half / dbeta - 1e-9))
             self.dbeta = half / n
-            eng = PurificationTEBD(psi, self.model, {"dt": self.dbeta,
-                                                     "trunc_params": self.trunc_params})
-            eng.run_imaginary(half)
-            psi.canonical_form()  # normalise: rho = e^{-beta H} / Z
-            self.imag_truncation_error = float(eng.trunc_err.eps)
+            key = (ensemble, self.dbeta, chi_max, svd_cutoff, conserve)
+            hit = [v for c, k, v in _THERMAL_CACHE if c is chain and k == key]
+            if hit:
+                psi, self.imag_truncation_error = hit[0][0].copy(), hit[0][1]
+            else:
+                eng = PurificationTEBD(psi, self.model, {"dt": self.dbeta, "trunc_params": self.trunc_params})
+                eng.run_imaginary(half)
+                psi.canonical_form()  # normalise: rho = e^{-beta H} / Z
+                self.imag_truncation_error = float(eng.trunc_err.eps)
+                _THERMAL_CACHE.append((chain, key, (psi.copy(), self.imag_truncation_error)))
+                del _THERMAL_CACHE[:-_THERMAL_CACHE_SIZE]
         self.psi = psi
         self._PurificationTEBD = PurificationTEBD
 

@@ -452,6 +452,10 @@ class ClassicalEvolution:
                     raise err
                 yield row
 
+    def state(self):
+        """The batch at the current time, as a :class:`~tnmbl.states.classical.ClassicalState`."""
+        return self.engine.state()
+
     @property
     def samples(self):
         """Per-chain series measured so far, each ``(n_times, M)``."""
@@ -506,8 +510,10 @@ def evolve_classical(chain, state, method=None, *, dt, t_final, observables=DEFA
     Returns
     -------
     Result
-        ``result[name]`` of shape ``(n_times, n_columns)``; ``result.engine.samples``
-        (per-chain series, ``(n_times, M)``: ``energy``, ``charge``, ``phi``, ``total_current``).
+        ``result[name]`` of shape ``(n_times, n_columns)``. ``result.engine`` is the
+        :class:`ClassicalEvolution`: ``result.engine.samples`` holds the per-chain series
+        (``(n_times, M)``: ``energy``, ``charge``, ``phi``, ``total_current``) and
+        ``result.engine.state()`` the final batch.
     """
     from ...evolution import Result
 

@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from .chain import Chain, charge_densities, energy_densities
-from .engines import ARRAY_BACKENDS, METHODS, EngineOptions
+from .engines import ARRAY_BACKENDS, METHODS, EngineOptions, default_backend
 from .errors import OptionError, StateError, fail
 from .observables import get_observable
 
@@ -91,7 +91,9 @@ class Evolution:
         if method not in METHODS:
             fail(OptionError, "method", method, f"unknown method; known: {', '.join(METHODS)}")
         backends = METHODS[method]
-        backend = next(iter(backends)) if backend is None else backend
+        if backend is None:
+            numeric = isinstance(chi_max, (int, float, np.integer, np.floating)) and not isinstance(chi_max, bool)
+            backend = default_backend(method, chain, chi_max if numeric else 10**9, array_backend)
         if backend not in backends:
             fail(OptionError, "backend", backend, f"method {method!r} runs on: {', '.join(backends)}")
         if array_backend is not None and array_backend not in ARRAY_BACKENDS.get(backend, ("numpy",)):
@@ -251,7 +253,8 @@ def evolve(chain, state, method="tebd2", *, dt=0.05, t_final, chi_max=128, svd_c
     conserve : "auto" | bool
         Use U(1) charge conservation; ``"auto"`` does when the chain and state allow it.
     backend : str, optional
-        Library running the method (default: the first in ``tnmbl.engines.METHODS``).
+        Library running the method (default: ``tnmbl.engines.default_backend``, chosen by
+        method and size from the benchmarks).
     array_backend : str, optional
         Array library for backends that run on several (``quimb``: ``numpy`` default,
         ``torch``, ``cupy``; GPU where present).

@@ -55,3 +55,18 @@ def test_evolve_quimb_same_results_file_as_tenpy():
         assert np.abs(q[name] - t[name]).max() < 1e-9, name
     assert np.abs(q.health["energy_drift"]).max() < 1e-6
     assert q.meta["backend"] == "quimb" and q.meta["array_backend"] == "numpy"
+
+
+def test_default_backend_by_size():
+    from tnmbl.engines import QUIMB_MAX_THETA, default_backend
+
+    spins, state = MODELS["xxz"]
+    bosons, _ = MODELS["bose_hubbard"]  # d = 4
+    assert default_backend("tebd2", spins, 32) == "quimb"  # small SVDs: quimb's lean sweep
+    assert default_backend("tebd4", spins, 128) == "tenpy"  # U(1) blocks win
+    assert default_backend("tebd2", bosons, QUIMB_MAX_THETA // 4) == "quimb"
+    assert default_backend("tebd2", bosons, 64) == "tenpy"
+    assert default_backend("tebd2", bosons, 256, array_backend="torch") == "quimb"
+    assert default_backend("tdvp2", spins, 8) == "tenpy" and default_backend("exact", spins, 8) == "scipy"
+    res = tnmbl.evolve(spins, state, "tebd2", dt=0.1, t_final=0.2, chi_max=16, observables=["density"])
+    assert res.meta["backend"] == "quimb"

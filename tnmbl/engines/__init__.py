@@ -1,9 +1,11 @@
 """Engines: one class per (method, backend), all behind :class:`~tnmbl.engines.base.Engine`.
 
 ``METHODS`` maps tnmbl's method names to ``{backend: engine class}``; the first backend
-listed is the default (chosen from ``benchmarks/bench_backends.py``: TeNPy with U(1)
-charges is faster than the dense quimb path on CPU for every model and size measured).
-:func:`accepts` says whether a method can evolve a given chain, for config validation.
+listed is the general default. :func:`default_backend` refines it by size from
+``benchmarks/bench_backends.py`` (README, "Backends"): TeNPy with U(1) charges wins once the
+two-site matrices are large, the dense quimb path wins on small ones, where TeNPy's
+per-call overhead dominates. :func:`accepts` says whether a method can evolve a given
+chain, for config validation.
 
 =========  =====================  ==========================================================
 method     backends               accepts
@@ -35,6 +37,25 @@ ARRAY_BACKENDS = {"quimb": ("numpy", "torch", "cupy")}
 """Array libraries each backend can run on (``array_backend`` option); others run on NumPy."""
 
 
+QUIMB_MAX_THETA = 128
+"""Largest ``chi_max * d`` (rows of the two-site SVD) for which TEBD defaults to quimb."""
+
+
+def default_backend(method, chain, chi_max, array_backend=None):
+    """The backend ``evolve`` uses when none is given, from the benchmarks.
+
+    TEBD: ``"quimb"`` when an ``array_backend`` (torch / cupy) is asked for, or when
+    ``chi_max * d <= QUIMB_MAX_THETA`` (small SVDs: quimb's lean sweep is 3-10x faster than
+    TeNPy's, measured); ``"tenpy"`` otherwise (U(1) blocks: 5-7x faster at chi_max * d >= 256,
+    measured on Bose-Hubbard L=32 chi 64 and XXZ L=64 chi 128). Other methods have one backend.
+    """
+    backends = list(METHODS[method])
+    if "quimb" in backends and (array_backend not in (None, "numpy")
+                                or chi_max * chain.site.dim <= QUIMB_MAX_THETA):
+        return "quimb"
+    return backends[0]
+
+
 def accepts(method, chain, backend=None):
     """Whether ``method`` (on ``backend``, default: any) can evolve ``chain``.
 
@@ -62,5 +83,5 @@ def accepts(method, chain, backend=None):
     return True, ""
 
 
-__all__ = ["ARRAY_BACKENDS", "METHODS", "Engine", "EngineOptions", "ExactEngine", "QuimbTEBD", "SectorBasis",
-           "TenpyTDVP", "TenpyTEBD", "accepts"]
+__all__ = ["ARRAY_BACKENDS", "METHODS", "QUIMB_MAX_THETA", "Engine", "EngineOptions", "ExactEngine", "QuimbTEBD",
+           "SectorBasis", "TenpyTDVP", "TenpyTEBD", "accepts", "default_backend"]

@@ -16,6 +16,8 @@ def observables_for(chain):
 
 def run(chain, state, method, dt, t_final=2.0, **kw):
     kw.setdefault("observables", observables_for(chain))
+    if method != "exact":
+        kw.setdefault("backend", "tenpy")  # these tests pin TeNPy's TEBD; tests/backends covers quimb
     return tnmbl.evolve(chain, state, method, dt=dt, t_final=t_final, chi_max=512, svd_cutoff=1e-14,
                         output_dt=t_final, **kw)
 
@@ -114,7 +116,8 @@ def test_continuity_equation_from_exact_evolution(small_models, name, bc):
 @pytest.mark.parametrize("name", ["bose_hubbard", "xxz", "xxz_with_bath"])
 def test_local_energies_sum_to_H(small_models, name, method):
     chain, st = small_models[name]
-    ev = tnmbl.Evolution(chain, st, method, dt=0.1, t_final=0.5, chi_max=256, observables=["energy_density"])
+    ev = tnmbl.Evolution(chain, st, method, dt=0.1, t_final=0.5, chi_max=256, observables=["energy_density"],
+                         backend=None if method == "exact" else "tenpy")
     for row in ev:
         assert abs(row.values["energy_density"].sum() - ev.engine.energy()) < 1e-10
     assert row.time == pytest.approx(0.5)
@@ -122,7 +125,8 @@ def test_local_energies_sum_to_H(small_models, name, method):
 
 def test_energy_and_charge_drifts_are_reported(small_models):
     chain, st = small_models["bose_hubbard"]
-    res = tnmbl.evolve(chain, st, "tebd2", dt=0.05, t_final=1.0, chi_max=4, observables=["density"])
+    res = tnmbl.evolve(chain, st, "tebd2", dt=0.05, t_final=1.0, chi_max=4, observables=["density"],
+                       backend="tenpy")
     h = res.health
     assert h["truncation_error"][-1] > 1e-6  # chi = 4 truncates, and it shows
     assert np.all(np.diff(h["truncation_error"]) >= 0)
@@ -139,6 +143,7 @@ def test_issue_example_runs_and_shapes():
     psi = tnmbl.states.product(chain, occupations=[2] * 4 + [0] * 4 + [2] * 4)
     res = tnmbl.evolve(chain, psi, method="tebd2", dt=0.05, t_final=0.5, chi_max=32,
                        observables=["density", "energy_density", "energy_current", "entanglement"])
+    assert res.meta["backend"] == "tenpy" and res.meta["conserve"] is True  # chi_max * d = 160: TeNPy, U(1)
     assert res["density"].shape == (11, 12)
     assert res["energy_density"].shape == (11, 11)
     assert res["energy_current"].shape == (11, 10)
@@ -186,6 +191,16 @@ def test_state_of_another_chain_is_refused(small_models):
     other = tnmbl.models.xxz(4)
     with pytest.raises(StateError, match="another chain"):
         tnmbl.evolve(chain, tnmbl.states.neel(other), "tebd2", dt=0.1, t_final=0.2)
+
+
+def test_conservation_follows_the_backend(small_models):
+    chain, st = small_models["xxz"]
+    small = tnmbl.evolve(chain, st, "tebd2", dt=0.1, t_final=0.2, chi_max=8, observables=["density"])
+    assert small.meta["backend"] == "quimb" and small.meta["conserve"] is False  # dense backend: auto -> off
+    asked = tnmbl.evolve(chain, st, "tebd2", dt=0.1, t_final=0.2, chi_max=8, conserve=True, observables=["density"])
+    assert asked.meta["backend"] == "tenpy" and asked.meta["conserve"] is True
+    with pytest.raises(OptionError, match="no U\\(1\\) charge blocks"):
+        tnmbl.evolve(chain, st, "tebd2", dt=0.1, t_final=0.2, backend="quimb", conserve=True)
 
 
 def test_tebd_refuses_periodic_chains():

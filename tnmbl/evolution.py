@@ -44,6 +44,11 @@ def _steps(key, t, dt):
     return int(round(n))
 
 
+def _conserving(engine_cls):
+    """Whether an engine class can use the chain's U(1) charge (``supports_conservation``)."""
+    return getattr(engine_cls, "supports_conservation", True)
+
+
 def resolve_conserve(chain, state, conserve):
     """``True`` / ``False`` from ``"auto"``: conserve when the chain and the state allow it."""
     if conserve == "auto":
@@ -94,6 +99,8 @@ class Evolution:
         if backend is None:
             numeric = isinstance(chi_max, (int, float, np.integer, np.floating)) and not isinstance(chi_max, bool)
             backend = default_backend(method, chain, chi_max if numeric else 10**9, array_backend)
+            if conserve is True and not _conserving(backends[backend]):  # asked for U(1): pick a backend with it
+                backend = next((b for b, cls in backends.items() if _conserving(cls)), backend)
         if backend not in backends:
             fail(OptionError, "backend", backend, f"method {method!r} runs on: {', '.join(backends)}")
         if array_backend is not None and array_backend not in ARRAY_BACKENDS.get(backend, ("numpy",)):
@@ -122,6 +129,11 @@ class Evolution:
             self.n_out = _steps("output_dt", _number("output_dt", output_dt), self.dt)
         self.chain, self.state, self.method, self.backend = chain, state, method, backend
         self.conserve = resolve_conserve(chain, state, conserve)
+        if self.conserve and not _conserving(backends[backend]):
+            if conserve is True:
+                fail(OptionError, "conserve", True, f"backend {backend!r} has no U(1) charge blocks",
+                     "use backend='tenpy', or conserve='auto'")
+            self.conserve = False  # "auto": this backend runs dense
         self.options = EngineOptions(method=method, dt=self.dt, chi_max=chi_max,
                                      svd_cutoff=svd_cutoff, conserve=self.conserve,
                                      array_backend=array_backend)

@@ -107,6 +107,7 @@ class QuimbTEBD(Engine):
     """TEBD of 2nd or 4th order, quimb Hamiltonian, tnmbl sweep (see the module docstring)."""
 
     backend = "quimb"
+    supports_conservation = False  # dense arrays: evolve() resolves conserve='auto' to False
 
     def __init__(self, chain, state, options):
         super().__init__(chain, state, options)

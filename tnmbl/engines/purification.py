@@ -82,7 +82,7 @@ def _decompose(op, qsite, conserve, tol=1e-13):
     dq = _charge_steps(qsite, conserve).ravel()
     Ws, chan_q = [], [np.zeros(1, dtype=int)]
     rest = m.reshape(1, -1)  # (channel, remaining sites)
-    for j in range(k - 1):
+    for _ in range(k - 1):
         r = rest.shape[0]
         mat = rest.reshape(r * d * d, -1)
         row_q = (chan_q[-1][:, None] + dq[None, :]).ravel()
@@ -123,7 +123,6 @@ def sum_mpo(local_ops, chain, site, conserve, coefficients=None):
     L, d, qsite = chain.L, chain.site.dim, chain.site
     if coefficients is None:
         coefficients = np.ones(len(local_ops))
-    crossing = [[] for _ in range(L + 1)]  # per bond left of site i: (op index, channel charges)
     decomposed = []
     for n, op in enumerate(local_ops):
         if not op.contiguous:

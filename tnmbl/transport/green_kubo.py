@@ -6,13 +6,12 @@ r"""Green-Kubo conductivity from a current autocorrelation, with its error budge
     \sum_x \langle j_x(t) j_0(0)\rangle_\beta ,
 
 the glassy-dynamics paper's eq. 2 (energy) and rare-events eq. 5 (density), per unit
-length; the factor 2 is the paper's (``prefactor``). No powers of :math:`\beta` are
-included: at :math:`\beta = 0` this is the finite infinite-temperature coefficient
-:math:`\lim \kappa/\beta^2` up to the convention of the caller, who multiplies by
-:math:`\beta^2` (energy) or :math:`\beta` (density) for the conductivity at finite
-temperature. Quantum correlations enter through their real part (the symmetrised
-correlation; at :math:`\beta > 0` it differs from the Kubo-Mori product at order
-:math:`\beta\omega`).
+length; the factor 2 is the paper's (``prefactor``). As in the paper, :math:`\kappa` is
+defined by :math:`J = \kappa(\beta)\nabla\beta` (eq. 1), so no power of :math:`\beta`
+is included (the conventional :math:`\tilde\kappa(T) = \beta^2\kappa`); at
+:math:`\beta = 0` it is finite and is what the quantum purification computes. Quantum
+correlations enter through their real part (the symmetrised correlation; at
+:math:`\beta > 0` it differs from the Kubo-Mori product at order :math:`\beta\omega`).
 
 **Window**: the integral is cut at times inside an explicit window
 ``(t_lo, t_hi)``: :math:`\kappa` is the mean of the running integral

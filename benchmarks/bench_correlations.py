@@ -1,0 +1,80 @@
+"""Benchmark (issue 6): beta = 0 energy-current autocorrelation of the clean XXZ chain.
+
+Problem: XXZ, L = 32 (open), g = 1, J = 0.5, beta = 0, grand canonical with S^z
+conservation; C(t) = sum_x <j_x(t) j_y(0)> with y the middle energy current (the bulk
+Green-Kubo integrand), TEBD2 with dt = 0.1 and svd_cutoff 1e-10, up to ``--t-max``.
+
+For every ``chi_max`` and both settings of the entanglement trick (``backwards`` = ancilla
+evolved backwards, ``none`` = ancilla left alone, bra and ket both evolved), one run in
+its own subprocess (so its peak RSS is its own) records: the reachable time at fixed
+error (last output time with accumulated discarded weight <= ``--eps``), the CPU time to
+get there and in total, the largest chi reached and the peak resident memory.
+
+Run:  OMP_NUM_THREADS=1 python benchmarks/bench_correlations.py [--L 32 --chis 64 128 256 --t-max 8]
+Results go to stdout as a table, and as JSON to ``--out`` if given.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import resource
+import subprocess
+import sys
+import time
+
+
+def one(L, chi, trick, t_max, eps, dt, out_dt):
+    import numpy as np
+
+    from tnmbl.models.quantum import xxz
+    from tnmbl.observables.correlations import current_autocorrelation
+
+    chain = xxz(L, g=1.0, J=0.5)
+    start = time.process_time()
+
+    c = current_autocorrelation(chain, "energy_current", total=False, t_max=t_max, dt=dt, output_dt=out_dt,
+                                trotter="tebd2", chi_max=chi, svd_cutoff=1e-10,
+                                disentangle="backwards" if trick else None, max_truncation_error=100 * eps)
+    total_cpu = time.process_time() - start
+    ok = np.flatnonzero(c.truncation_error <= eps)
+    reach = float(c.times[ok[-1]]) if len(ok) else 0.0
+    return {"L": L, "chi_max": chi, "trick": "backwards" if trick else "none", "t_reached": reach,
+            "t_run": float(c.times[-1]), "cpu_s": total_cpu, "chi_reached": int(c.chi.max()),
+            "peak_rss_MB": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
+            "C": c.values.real.tolist(), "times": c.times.tolist(), "trunc": c.truncation_error.tolist()}
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--L", type=int, default=32)
+    ap.add_argument("--chis", type=int, nargs="+", default=[64, 128, 256])
+    ap.add_argument("--t-max", type=float, default=8.0)
+    ap.add_argument("--eps", type=float, default=1e-6, help="accumulated discarded weight defining 'reachable'")
+    ap.add_argument("--dt", type=float, default=0.1)
+    ap.add_argument("--output-dt", type=float, default=0.5)
+    ap.add_argument("--tricks", nargs="+", default=["backwards", "none"])
+    ap.add_argument("--out")
+    ap.add_argument("--one", help=argparse.SUPPRESS)
+    a = ap.parse_args()
+    if a.one:
+        chi, trick = a.one.split(",")
+        print(json.dumps(one(a.L, int(chi), trick == "backwards", a.t_max, a.eps, a.dt, a.output_dt)))
+        return
+    rows = []
+    print(f"{'chi':>5} {'trick':>10} {'t_reached':>9} {'t_run':>6} {'cpu_s':>8} {'chi_max':>7} {'RSS_MB':>7}")
+    for chi in a.chis:
+        for trick in a.tricks:
+            cmd = [sys.executable, __file__, "--one", f"{chi},{trick}", "--L", str(a.L), "--t-max", str(a.t_max),
+                   "--eps", str(a.eps), "--dt", str(a.dt), "--output-dt", str(a.output_dt)]
+            r = json.loads(subprocess.run(cmd, capture_output=True, text=True, check=True).stdout.splitlines()[-1])
+            rows.append(r)
+            print(f"{chi:>5} {r['trick']:>10} {r['t_reached']:>9.2f} {r['t_run']:>6.2f} {r['cpu_s']:>8.1f} "
+                  f"{r['chi_reached']:>7} {r['peak_rss_MB']:>7.0f}", flush=True)
+    if a.out:
+        with open(a.out, "w") as f:
+            json.dump(rows, f, indent=1)
+
+
+if __name__ == "__main__":
+    main()

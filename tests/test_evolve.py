@@ -203,6 +203,20 @@ def test_conservation_follows_the_backend(small_models):
         tnmbl.evolve(chain, st, "tebd2", dt=0.1, t_final=0.2, backend="quimb", conserve=True)
 
 
+def test_zero_hamiltonian_and_unused_engines():
+    chain = tnmbl.models.bose_hubbard(4, U=0.0, g=0.0, n_max=2)
+    st = tnmbl.states.product(chain, occupations=[1, 0, 2, 1])
+    with pytest.raises(OptionError, match="H = 0.*method='exact'"):
+        tnmbl.evolve(chain, st, "tebd2", dt=0.1, t_final=0.2, backend="tenpy")
+    res = tnmbl.evolve(chain, st, "exact", dt=0.1, t_final=0.2, observables=["density"])
+    assert np.allclose(res["density"], [1, 0, 2, 1])  # nothing moves
+    import gc
+    ev = tnmbl.Evolution(tnmbl.models.xxz(4), tnmbl.states.neel(tnmbl.models.xxz(4)), "tebd2", dt=0.1,
+                         t_final=0.2, backend="tenpy")
+    del ev
+    gc.collect()  # a built, never-run TeNPy engine must not warn (warnings are errors here)
+
+
 def test_tebd_refuses_periodic_chains():
     chain = tnmbl.models.xxz(6, bc="periodic")
     with pytest.raises(OptionError, match="open chains.*method='exact'"):

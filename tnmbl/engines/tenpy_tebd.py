@@ -95,6 +95,9 @@ class TenpyMPSEngine(Engine):
         if chain.bc != "open":
             fail(OptionError, "bc", chain.bc, f"TeNPy {options.method} runs on open chains",
                  "use bc='open', or method='exact' for small periodic chains")
+        if not any(np.any(chain.strength(i) != 0) for i in range(len(chain.terms))):
+            fail(OptionError, "model", chain.name, "every term has strength 0 (H = 0); TeNPy cannot build an MPO "
+                 "for a zero Hamiltonian", "give a non-zero coupling, or use method='exact'")
         self.site = tenpy_site(chain.site, options.conserve)
         self.model = tenpy_model(chain, self.site)
         idx = state.basis_indices
@@ -154,6 +157,10 @@ class TenpyTEBD(TenpyMPSEngine):
             "order": order,
             "trunc_params": {"chi_max": options.chi_max, "svd_min": options.svd_cutoff},
         })
+        # TeNPy reads these on the first step; mark them used so an engine that is built but
+        # never advanced does not warn about "unused options" when garbage-collected
+        self.tebd.options.touch("order")
+        self.tebd.trunc_params.touch("chi_max", "svd_min")
 
     def advance(self, n_steps):
         self.tebd.run_evolution(n_steps, self.options.dt)

@@ -13,9 +13,10 @@ Protocol
    TeNPy (``TEBDEngine`` on a hand-written ``CouplingMPOModel``, U(1)), plain quimb
    (``quimb.tensor.TEBD`` on a ``LocalHam1D``, ``step(order=2)``).
 2. Each contender takes one untimed step (gates built), then ``--steps`` single steps are
-   timed one by one; the median is reported. Contenders are interleaved round-robin step
-   by step, so load from other processes on the shared machine hits them alike; ratios are
-   taken per round and their median reported.
+   timed one by one; the median is reported. All (method, contender) pairs are interleaved
+   round-robin step by step, so load from other processes on the shared machine hits them
+   alike; ratios are taken per round and their median reported (``relative_to_first``: to
+   the first method's first contender).
 3. Peak memory: ``tracemalloc`` (NumPy buffers included) over one more step each.
 
 BLAS is pinned to one thread (set before NumPy is imported): on this 2-core machine a
@@ -176,8 +177,7 @@ def plain_quimb(chain, arrs, chi):
     import quimb.tensor as qtn
 
     L = chain.L
-    d = chain.site.dim
-    H2 = {(b, b + 1): bond_matrix(chain, b).reshape(d, d, d, d).reshape(d * d, d * d) for b in range(L - 1)}
+    H2 = {(b, b + 1): bond_matrix(chain, b) for b in range(L - 1)}
     H1 = {x: onsite_matrix(chain, x) for x in range(L)}
     ham = qtn.LocalHam1D(L, H2=H2, H1=H1)
     a = [np.array(x, dtype=complex) for x in arrs]
@@ -197,6 +197,7 @@ def run(problem, L, chi, steps, methods, contenders):
     arrs, svs = dense_tensors(psi)
     prep_s = time.perf_counter() - t0
     rows = []
+    groups = []
     for method in methods:
         cs = []
         if "tnmbl-tenpy-u1" in contenders:
@@ -215,9 +216,14 @@ def run(problem, L, chi, steps, methods, contenders):
         if method == "tebd2" and "plain-quimb" in contenders:
             tebd = plain_quimb(chain, arrs, chi)
             cs.append(Contender("plain-quimb", lambda t=tebd: t.step(order=2), lambda t=tebd: t._pt.max_bond()))
-        for _ in range(steps):
+        groups.append((method, cs))
+    # round-robin over every (method, contender): load from other processes hits all alike
+    for _ in range(steps):
+        for _, cs in groups:
             for c in cs:
                 c.step()
+    ref = groups[0][1][0] if groups and groups[0][1] else None
+    for method, cs in groups:
         for c in cs:
             c.memory()
         by = {c.name: c for c in cs}
@@ -228,8 +234,10 @@ def run(problem, L, chi, steps, methods, contenders):
             return None
 
         for c in cs:
+            rel = statistics.median(x / y for x, y in zip(c.times, ref.times)) if ref is not None else None
             rows.append({"problem": problem, "L": L, "chi_max": chi, "method": method, "contender": c.name,
                          "median_s_per_step": statistics.median(c.times), "times": c.times,
+                         "relative_to_first": rel, "first": f"{groups[0][0]}/{ref.name}" if ref else None,
                          "peak_mb_one_step": c.peak_mb, "chi_reached": int(c.chi()), "prep_s": prep_s})
         rows.append({"problem": problem, "L": L, "chi_max": chi, "method": method, "ratios": {
             "tnmbl-tenpy-u1 / plain-tenpy": ratio("tnmbl-tenpy-u1", "plain-tenpy"),
@@ -237,6 +245,35 @@ def run(problem, L, chi, steps, methods, contenders):
             "tnmbl-quimb / tnmbl-tenpy-u1": ratio("tnmbl-quimb", "tnmbl-tenpy-u1"),
             "tnmbl-tenpy-dense / tnmbl-tenpy-u1": ratio("tnmbl-tenpy-dense", "tnmbl-tenpy-u1")}})
     return rows
+
+
+def measure_currents(problem, L, chi, reps=3):
+    """Time of measuring the 3-site energy current on every site: tnmbl-quimb, tnmbl-TeNPy,
+    and quimb's own ``compute_local_expectation`` on the same state."""
+
+    from tnmbl.chain import energy_currents
+
+    chain, state = make_problem(problem, L)
+    base = TenpyTEBD(chain, state, EngineOptions(method="tebd2", dt=DT, chi_max=chi, conserve=True))
+    psi = saturate(base.psi, chi)
+    arrs, _ = dense_tensors(psi)
+    q = QuimbTEBD(chain, state, EngineOptions(method="tebd2", dt=DT, chi_max=chi))
+    q.arrays, q.centre = [np.array(a, dtype=complex) for a in arrs], 0
+    ops = energy_currents(chain)
+    terms = {op.sites: op.matrix for op in ops}
+    out = {}
+    for name, fn in (("tnmbl-quimb", lambda: q.expect("j", ops)), ("tnmbl-tenpy-u1", lambda: base.expect("j", ops)),
+                     ("quimb compute_local_expectation",
+                      lambda: q.psi.compute_local_expectation(terms, normalized=True, return_all=True))):
+        ts = []
+        for _ in range(reps):
+            t0 = time.perf_counter()
+            fn()
+            ts.append(time.perf_counter() - t0)
+        out[name] = statistics.median(ts)
+    vals_q, vals_t = q.expect("j", ops), base.expect("j", ops)
+    return {"problem": problem, "L": L, "chi_max": chi, "measure_energy_current_s": out,
+            "max_diff_quimb_vs_tenpy": float(np.abs(vals_q - vals_t).max())}
 
 
 def main(argv=None):
@@ -247,8 +284,16 @@ def main(argv=None):
     ap.add_argument("--steps", type=int, default=3)
     ap.add_argument("--methods", default="tebd2", help="comma-separated: tebd2,tebd4,tdvp1,tdvp2")
     ap.add_argument("--contenders", default="tnmbl-tenpy-u1,tnmbl-tenpy-dense,tnmbl-quimb,plain-tenpy,plain-quimb")
+    ap.add_argument("--measure", action="store_true", help="time measuring the energy current instead")
     ap.add_argument("--out", default=os.path.join(os.path.dirname(__file__), "results", "backends.jsonl"))
     args = ap.parse_args(argv)
+    if args.measure:
+        row = measure_currents(args.problem, args.L, args.chi)
+        row["versions"] = tnmbl.versions()
+        with open(args.out, "a") as fh:
+            fh.write(json.dumps(row) + "\n")
+        print(row)
+        return
     rows = run(args.problem, args.L, args.chi, args.steps, args.methods.split(","), args.contenders.split(","))
     os.makedirs(os.path.dirname(args.out), exist_ok=True)
     with open(args.out, "a") as fh:
@@ -260,7 +305,8 @@ def main(argv=None):
             print("  ratios: " + ", ".join(f"{k} = {v:.3g}" for k, v in r["ratios"].items() if v is not None))
         else:
             print(f"{r['problem']} L={r['L']} chi={r['chi_max']} {r['method']:6s} {r['contender']:18s} "
-                  f"{r['median_s_per_step']:8.3f} s/step  peak {r['peak_mb_one_step']:7.1f} MB  chi {r['chi_reached']}")
+                  f"{r['median_s_per_step']:8.3f} s/step  x{r['relative_to_first']:6.2f} of {r['first']}  "
+                  f"peak {r['peak_mb_one_step']:7.1f} MB  chi {r['chi_reached']}")
 
 
 if __name__ == "__main__":

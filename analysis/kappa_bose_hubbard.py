@@ -21,7 +21,7 @@ import numpy as np
 import yaml
 
 QUANTUM_KEYS = {"model", "g_over_U", "current", "t_max_g", "window_g", "dt", "dt_g", "output_dt_g", "trotter",
-                "chi_max", "svd_cutoff", "tail"}
+                "chi_max", "chi_check", "svd_cutoff", "tail"}
 CLASSICAL_KEYS = {"model", "beta_g", "M", "dt", "t_final", "output_dt", "window", "seed"}
 
 
@@ -57,12 +57,17 @@ def quantum(q):
         window = (snap(q["window_g"][0] / g, out_dt), t_max)
         chain = bose_hubbard(q["model"]["L"], U=U, g=g, n_max=q["model"]["n_max"])
         t0 = time.process_time()
-        c = current_autocorrelation(chain, q["current"], total=False, t_max=t_max, dt=dt, output_dt=out_dt,
-                                    trotter=q["trotter"], chi_max=q["chi_max"], svd_cutoff=q["svd_cutoff"])
-        k = green_kubo(c.times, c.values, window=window, C_error=c.error_estimate, tail=q["tail"])
+        runs = {chi: current_autocorrelation(chain, q["current"], total=False, t_max=t_max, dt=dt,
+                                             output_dt=out_dt, trotter=q["trotter"], chi_max=chi,
+                                             svd_cutoff=q["svd_cutoff"])
+                for chi in (q["chi_check"], q["chi_max"])}
+        c = runs[q["chi_max"]]
+        # truncation error of C: the change from chi_check to chi_max (convergence in chi)
+        dC = np.abs(c.values - runs[q["chi_check"]].values)
+        k = green_kubo(c.times, c.values, window=window, C_error=dC, tail=q["tail"])
         row = {"g_over_U": ratio, "g": g, "kappa": k.kappa, "error": k.error, "errors": k.errors,
                "window": list(window), "times": c.times.tolist(), "C": c.values.real.tolist(),
-               "C_error": c.error_estimate.tolist(), "running": k.running.tolist(),
+               "C_error": dC.tolist(), "C_error_estimate_bound": c.error_estimate.tolist(), "running": k.running.tolist(),
                "truncation_error": c.truncation_error.tolist(), "chi": c.chi.tolist(), "dt": dt,
                "cpu_s": time.process_time() - t0}
         print(f"quantum g/U={ratio:g}: kappa = {k.kappa:.4g} +- {k.error:.2g} {k.errors} "

@@ -39,7 +39,7 @@ def one(L, chi, trick, t_max, eps, dt, out_dt):
     total_cpu = time.process_time() - start
     ok = np.flatnonzero(c.truncation_error <= eps)
     reach = float(c.times[ok[-1]]) if len(ok) else 0.0
-    return {"L": L, "chi_max": chi, "trick": "backwards" if trick else "none", "t_reached": reach,
+    return {"L": L, "eps": eps, "chi_max": chi, "trick": "backwards" if trick else "none", "t_reached": reach,
             "t_run": float(c.times[-1]), "cpu_s": total_cpu, "chi_reached": int(c.chi.max()),
             "peak_rss_MB": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
             "C": c.values.real.tolist(), "times": c.times.tolist(), "trunc": c.truncation_error.tolist()}
@@ -56,7 +56,12 @@ def main():
     ap.add_argument("--tricks", nargs="+", default=["backwards", "none"])
     ap.add_argument("--out")
     ap.add_argument("--one", help=argparse.SUPPRESS)
+    ap.add_argument("--plot", nargs="+", metavar=("PNG", "JSON"),
+                    help="draw C(t) and the discarded weight from result JSON files, run nothing")
     a = ap.parse_args()
+    if a.plot:
+        plot(a.plot[0], a.plot[1:])
+        return
     if a.one:
         chi, trick = a.one.split(",")
         print(json.dumps(one(a.L, int(chi), trick == "backwards", a.t_max, a.eps, a.dt, a.output_dt)))
@@ -74,6 +79,30 @@ def main():
     if a.out:
         with open(a.out, "w") as f:
             json.dump(rows, f, indent=1)
+
+
+def plot(png, files):
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    rows = [r for f in files for r in json.load(open(f))]
+    fig, ax = plt.subplots(1, 2, figsize=(9, 3.4))
+    for r in rows:
+        style = "-" if r["trick"] == "backwards" else "--"
+        lab = f"chi={r['chi_max']}, {r['trick']}"
+        ax[0].plot(r["times"], r["C"], style, label=lab)
+        ax[1].semilogy(r["times"], [max(e, 1e-16) for e in r["trunc"]], style, label=lab)
+    ax[0].set_xlabel("t")
+    ax[0].set_ylabel(r"$\sum_x\langle j_x(t) j_y(0)\rangle_{\beta=0}$")
+    ax[1].axhline(rows[0].get("eps", 1e-4), color="k", lw=0.5)
+    ax[1].set_xlabel("t")
+    ax[1].set_ylabel("discarded weight (bra + ket)")
+    ax[1].legend(fontsize=7)
+    ax[0].set_title(f"clean XXZ L={rows[0]['L']}, g=1, J=0.5, TEBD2 dt=0.1", fontsize=9)
+    fig.tight_layout()
+    fig.savefig(png, dpi=80)
 
 
 if __name__ == "__main__":

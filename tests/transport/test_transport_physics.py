@@ -106,3 +106,16 @@ def test_classical_integrand_at_t0_equals_static_value():
     assert abs(C[0] - exact) < 4 * C_err[0], f"C(0) = {C[0]:.4f} +- {C_err[0]:.4f}, exact {exact:.4f}"
     assert C_err[0] < 0.05 * exact
     assert kappa.errors["statistical"] > 0
+
+
+def test_xx_local_density_autocorrelation_is_bessel_squared():
+    """Free fermions at beta = 0: <s^z_x(t) s^z_x(0)>_c = J_0(4 g t)^2 in the bulk (hopping 2g)."""
+    from scipy.special import j0
+
+    from tnmbl.observables.correlations import local_autocorrelation
+
+    c = local_autocorrelation(xxz(12, g=G, J=0.0), "density", t_max=1.2, dt=0.1, output_dt=0.2,
+                              chi_max=32, svd_cutoff=1e-8)
+    exact = j0(4 * G * c.times) ** 2
+    assert exact.min() < 0.01  # the test spans the first zero
+    assert np.abs(c.values[:, 0] - exact).max() < 1e-5

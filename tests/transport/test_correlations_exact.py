@@ -113,3 +113,15 @@ def test_local_autocorrelation_connected_matches_exact():
     assert np.abs(p.values - e.values).max() < TOL
     # connected at beta = 0: <n_x n_x> - <n_x>^2 = 1 for Pauli sigma^z at t = 0
     assert np.allclose(e.values[0], 1.0, atol=1e-12)
+
+
+def test_chain_without_charge_conservation():
+    """Spin chain with an ergodic bath (transverse field breaks S^z): dense purification, full-space exact."""
+    from tnmbl.models.quantum import xxz_with_bath
+
+    chain = xxz_with_bath(6, g=0.5, J=0.3, W=1.0, bath=(0, 3), bath_hx=0.4, seed=1)
+    assert not chain.conserves_charge
+    kw = dict(t_max=0.4, dt=0.05, output_dt=0.2)
+    p = correlations(chain, "energy_current", **kw, **OPTS)
+    e = correlations(chain, "energy_current", **kw, method="exact")
+    assert np.abs(p.values - e.values).max() < TOL

@@ -195,16 +195,22 @@ class PurificationCorrelator:
         ``"backwards"`` for the grand-canonical ensemble, ``None`` for the canonical one
         (TeNPy's canonical purification carries no charges on its ancilla legs, so the
         backwards gates cannot be applied there; bra and ket are then both evolved).
-    conserve : bool
-        Use the U(1) charge (required for the canonical ensemble).
+    conserve : bool, optional
+        Use the U(1) charge (required for the canonical ensemble); default: whether the
+        chain conserves it.
     """
 
     def __init__(self, chain, ensemble, *, dt=0.05, method="tebd4", chi_max=128, svd_cutoff=1e-10,
-                 dbeta=0.01, disentangle="auto", conserve=True):
+                 dbeta=0.01, disentangle="auto", conserve=None):
         from tenpy.algorithms.purification import PurificationTEBD
         from tenpy.networks.purification_mps import PurificationMPS
 
         ensemble.check(chain)
+        if conserve is None:
+            conserve = chain.conserves_charge
+        if conserve and not chain.conserves_charge:
+            fail(OptionError, "conserve", conserve, f"{chain.name} does not conserve {chain.site.charge_name}",
+                 "use conserve=False (or leave it None: automatic)")
         if chain.bc != "open" or chain.max_range > 1:
             fail(OptionError, "method", "purification",
                  f"purification TEBD takes open nearest-neighbour chains (got bc={chain.bc!r}, "

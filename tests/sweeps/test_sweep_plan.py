@@ -1,0 +1,86 @@
+"""Expansion of ensemble / sweep sections: member configs, seeds, every problem at once."""
+
+import copy
+
+import numpy as np
+import pytest
+from sweep_helpers import sweep_raw
+
+from tnmbl.errors import ConfigError
+from tnmbl.runs.sweep import member_seeds, plan_sweep
+
+
+def test_grid_times_members_with_reproducible_seeds(tmp_path):
+    plan = plan_sweep(sweep_raw(tmp_path / "o"), name="t")
+    assert len(plan.points) == 4 and len(plan.members) == 12
+    assert [p for p in plan.points] == [{"model.W": w, "model.J": j} for w in (0.5, 3.0) for j in (0.2, 0.4)]
+    seeds = member_seeds(2026, 3)
+    assert len(set(seeds)) == 3 and all(0 <= s < 2 ** 63 for s in seeds)
+    assert member_seeds(2026, 3) == seeds and member_seeds(2027, 3) != seeds
+    for m in plan.members:
+        assert m.seed == seeds[m.index]
+        assert m.config["seed"] == seeds[m.index]
+        assert m.config["model"]["seed"] == seeds[m.index]        # the disorder follows the member seed
+        assert m.config["model"]["W"] == plan.points[m.point]["model.W"]
+        assert m.config["output"]["path"].endswith(f"members/{m.id}.h5")
+        assert m.config["output"]["figure"] is False
+    again = plan_sweep(sweep_raw(tmp_path / "o"), name="t")
+    assert [m.config for m in again.members] == [m.config for m in plan.members]
+
+
+def test_points_list_and_seed_key(tmp_path):
+    raw = sweep_raw(tmp_path / "o", members=2)
+    raw["sweep"] = {"points": [{"model.W": 1.0}, {"model.W": 2.0, "evolution.chi_max": 4}]}
+    raw["ensemble"]["seed_key"] = "model.seed"
+    raw["seed"] = 9
+    plan = plan_sweep(raw)
+    assert len(plan.members) == 4
+    assert plan.members[2].config["evolution"]["chi_max"] == 4 and plan.members[0].config["evolution"]["chi_max"] == 8
+    assert all(m.config["seed"] == 9 for m in plan.members)
+    assert [m.config["model"]["seed"] for m in plan.members[:2]] == member_seeds(2026, 2)
+
+
+def test_every_problem_of_every_member_at_once(tmp_path):
+    raw = sweep_raw(tmp_path / "o")
+    raw["sweep"] = {"grid": {"model.W": [1.0, "strong"], "evolution.dt": [0.1, 0.07]}}
+    raw["ensemble"]["membrs"] = 2
+    raw["execution"]["workers"] = -1
+    with pytest.raises(ConfigError) as err:
+        plan_sweep(raw)
+    text = "\n".join(err.value.problems)
+    assert "ensemble.membrs: unknown key; did you mean 'members'?" in text
+    assert "execution.workers = -1" in text
+    # the bad value fails in every member of its points, and the bad dt in its points; nothing ran
+    assert "member p002_m000 (model.W='strong', evolution.dt=0.1): model.W = 'strong'" in text
+    assert "member p001_m002 (model.W=1.0, evolution.dt=0.07): evolution.t_final = 0.6: must be a multiple" in text
+    assert not (tmp_path / "o").exists()
+
+
+@pytest.mark.parametrize("bad,message", [
+    ({"grid": {"output.path": ["a.h5"]}}, "cannot be swept"),
+    ({"grid": {"model.W": []}}, "non-empty list"),
+    ({"grid": {"model.W": [1.0]}, "points": [{}]}, "exactly one of"),
+    ({"points": [{"seed": 3}]}, "the ensemble's seed key"),
+])
+def test_bad_sweep_sections(tmp_path, bad, message):
+    raw = sweep_raw(tmp_path / "o")
+    raw["sweep"] = bad
+    with pytest.raises(ConfigError, match=message):
+        plan_sweep(raw)
+
+
+def test_root_seed_is_required(tmp_path):
+    raw = sweep_raw(tmp_path / "o")
+    del raw["ensemble"]["root_seed"]
+    with pytest.raises(ConfigError, match="root_seed: required"):
+        plan_sweep(raw)
+    raw["seed"] = 2026                            # the top-level seed serves as the root
+    assert plan_sweep(raw).root_seed == 2026
+
+
+def test_member_configs_unchanged_by_the_planner(tmp_path):
+    raw = sweep_raw(tmp_path / "o")
+    keep = copy.deepcopy(raw)
+    plan_sweep(raw)
+    assert raw == keep
+    assert np.isfinite(plan_sweep(raw).confidence)

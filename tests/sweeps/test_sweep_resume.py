@@ -1,0 +1,73 @@
+"""A sweep killed midway (SIGKILL to the whole process group) and rerun gives the summary of
+an uninterrupted sweep, with no member run twice to completion; a rerun of a finished sweep
+runs nothing."""
+
+import os
+import signal
+import subprocess
+import sys
+import time
+
+import pytest
+from sweep_helpers import assert_same_summary, completions, sweep_raw, write_yaml
+
+from tnmbl.runs.sweep import read_summary, results_status
+
+
+def cli(*args):
+    return [sys.executable, "-m", "tnmbl.runs.sweep", *args]
+
+
+def start_and_kill(config, out, after):
+    """Run the sweep in a new session; SIGKILL the process group once ``after`` members
+    completed. Returns True if killed, False if the sweep ended first."""
+    proc = subprocess.Popen(cli(str(config), "--workers", "2"), stdout=subprocess.DEVNULL,
+                            stderr=subprocess.DEVNULL, start_new_session=True)
+    try:
+        deadline = time.monotonic() + 150
+        while proc.poll() is None and time.monotonic() < deadline:
+            if sum(completions(out).values()) >= after:
+                os.killpg(proc.pid, signal.SIGKILL)
+                break
+            time.sleep(0.02)
+    finally:
+        if proc.poll() is None and time.monotonic() >= deadline:
+            os.killpg(proc.pid, signal.SIGKILL)
+        proc.wait(timeout=60)
+    return proc.returncode == -signal.SIGKILL
+
+
+def test_killed_sweep_resumes_to_the_clean_summary(tmp_path, clean_sweep):
+    plan, clean = clean_sweep
+    for attempt in range(3):  # a loaded machine may finish the sweep before the kill lands
+        out = tmp_path / f"killed{attempt}"
+        config = write_yaml(tmp_path / f"sweep{attempt}.yaml", sweep_raw(out))
+        killed = start_and_kill(config, out, after=3 + 2 * attempt)
+        if not killed:
+            continue
+        time.sleep(0.5)  # let the killed workers' exits settle
+        status = {m.id: results_status(out / "members" / f"{m.id}.h5") for m in plan.members}
+        if all(s == "finished" for s in status.values()):
+            continue
+        break
+    else:
+        pytest.skip("the sweep finished before every kill attempt (machine too slow to catch it midway)")
+    assert not (out / "summary.h5").exists()
+    before = completions(out)
+    assert 3 <= sum(before.values()) < len(plan.members)
+    rerun = subprocess.run(cli(str(config), "--workers", "2"), capture_output=True, text=True, timeout=300)
+    assert rerun.returncode == 0, rerun.stderr
+    after = completions(out)
+    assert max(after.values()) == 1, after                     # no member ran twice to completion
+    for mid, n in before.items():
+        assert after[mid] == n                                 # finished members were skipped
+    skipped = rerun.stderr.count("action=skipped")
+    assert skipped >= sum(before.values())
+    assert all(results_status(out / "members" / f"{m.id}.h5") == "finished" for m in plan.members)
+    assert_same_summary(read_summary(out / "summary.h5"), clean)
+
+    third = subprocess.run(cli(str(config), "--workers", "2"), capture_output=True, text=True, timeout=300)
+    assert third.returncode == 0, third.stderr
+    assert third.stderr.count("action=skipped") == len(plan.members)
+    assert completions(out) == after
+    assert_same_summary(read_summary(out / "summary.h5"), clean)

@@ -133,8 +133,10 @@ def tnmbl_quimb(chain, state, arrs, chi, method):
     return eng
 
 
-def plain_tenpy(chain, chi, problem):
-    """A hand-written TeNPy model of the same chain (U(1)), its own saturated MPS."""
+def plain_tenpy(chain, chi, problem, shared_psi=None):
+    """A hand-written TeNPy model of the same chain (U(1)), on a copy of ``shared_psi`` when its
+    charges fit the model's sites (Bose-Hubbard: same ``ChargeInfo``), else its own saturated MPS
+    (then the two contenders run on different states of the same bond dimension)."""
     from tenpy.algorithms.tebd import TEBDEngine
     from tenpy.models.lattice import Chain
     from tenpy.models.model import CouplingMPOModel, NearestNeighborModel
@@ -163,6 +165,13 @@ def plain_tenpy(chain, chi, problem):
                 self.add_coupling(4 * p["J"], 0, "Sz", 0, "Sz", 1)
 
     model = Model({})
+    if shared_psi is not None:
+        try:
+            eng = TEBDEngine(shared_psi.copy(), model, {"order": 2, "trunc_params": {"chi_max": chi, "svd_min": 1e-10}})
+            eng.run_evolution(1, DT)
+            return eng, eng.psi
+        except (ValueError, AssertionError):
+            pass
     init = ([2 if x % 2 == 0 else 0 for x in range(L)] if problem == "bh"
             else ["up" if x % 2 == 0 else "down" for x in range(L)])
     psi = saturate(MPS.from_product_state(model.lat.mps_sites(), init, bc="finite", dtype=complex,
@@ -210,7 +219,7 @@ def run(problem, L, chi, steps, methods, contenders):
             e = tnmbl_quimb(chain, state, arrs, chi, method)
             cs.append(Contender("tnmbl-quimb", lambda e=e: e.advance(1), lambda e=e: e.health()["chi"]))
         if method == "tebd2" and "plain-tenpy" in contenders:
-            eng, p_psi = plain_tenpy(chain, chi, problem)
+            eng, p_psi = plain_tenpy(chain, chi, problem, psi)
             cs.append(Contender("plain-tenpy", lambda eng=eng: eng.run_evolution(1, DT),
                                 lambda p=p_psi: max(p.chi)))
         if method == "tebd2" and "plain-quimb" in contenders:

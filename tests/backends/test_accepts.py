@@ -63,7 +63,7 @@ def test_default_backend_by_size():
     spins, state = MODELS["xxz"]
     bosons, _ = MODELS["bose_hubbard"]  # d = 4
     assert default_backend("tebd2", spins, 32) == "quimb"  # small SVDs: quimb's lean sweep
-    assert default_backend("tebd4", spins, 128) == "tenpy"  # U(1) blocks win
+    assert default_backend("tebd4", spins, 64) == "tenpy"  # U(1) blocks win
     assert default_backend("tebd2", bosons, QUIMB_MAX_THETA // 4) == "quimb"
     assert default_backend("tebd2", bosons, 64) == "tenpy"
     assert default_backend("tebd2", bosons, 256, array_backend="torch") == "quimb"

@@ -118,12 +118,23 @@ def figure(results, path):
         ax[0].set_ylabel(r"$2\int_0^t \sum_x\langle j_x(s) j_y(0)\rangle ds$")
         ax[0].set_title("Bose-Hubbard, beta=0: running integral", fontsize=9)
         ax[0].legend(fontsize=7)
-        x = [r["g_over_U"] for r in q]
-        ax[1].errorbar(x, [r["kappa"] for r in q], yerr=[r["error"] for r in q], fmt="o-", capsize=3)
+        x = np.array([r["g_over_U"] for r in q])
+        kap = np.array([r["kappa"] for r in q])
+        err = np.array([r["error"] for r in q])
+        # plateau reached: the running integral moves by < 5 % over the window
+        ok = np.array([r["errors"]["window"] < 0.05 * r["kappa"] for r in q])
+        ax[1].plot(x, kap, "-", color="C0", lw=0.8)
+        ax[1].errorbar(x[ok], kap[ok], yerr=err[ok], fmt="o", color="C0", capsize=3, label="plateau reached")
+        if (~ok).any():
+            ax[1].errorbar(x[~ok], kap[~ok], yerr=err[~ok], fmt="o", mfc="none", color="C0", capsize=3,
+                           label="no plateau: lower bound")
+        ax[1].legend(fontsize=7)
         ax[1].set_xscale("log")
         ax[1].set_yscale("log")
+        ax[1].set_xticks(x, [f"{v:g}" for v in x])
+        ax[1].minorticks_off()
         ax[1].set_xlabel("g / U")
-        ax[1].set_ylabel(r"$\kappa$ (beta = 0, per $\beta^2$)")
+        ax[1].set_ylabel(r"$\kappa$ at $\beta = 0$")
         ax[1].set_title(f"Bose-Hubbard L={len(q) and results['config']['quantum']['model']['L']}, "
                         f"n_max={results['config']['quantum']['model']['n_max']}", fontsize=9)
     c = results.get("classical", [])
@@ -134,6 +145,8 @@ def figure(results, path):
                        yerr=[f * r["error"] for f, r in zip(red, c)], fmt="s-", color="C3", capsize=3)
         ax[2].set_xscale("log")
         ax[2].set_yscale("log")
+        ax[2].set_xticks([r["beta_g"] for r in c], [f"{r['beta_g']:g}" for r in c])
+        ax[2].minorticks_off()
         ax[2].set_xlabel(r"$\beta g$")
         ax[2].set_ylabel(r"$\bar\kappa = g^{-1/2}\beta^2\kappa$")
         ax[2].set_title(f"rotor chain L={results['config']['classical']['model']['L']}, "

@@ -47,7 +47,8 @@ def one(L, chi, trick, t_max, eps, dt, out_dt):
     dev = np.abs(c.values - c.values[0]) / abs(c.values[0])
     bad = np.flatnonzero(dev > 1e-3)
     reach_dev = float(c.times[bad[0] - 1]) if len(bad) else float(c.times[-1])
-    return {"L": L, "eps": eps, "chi_max": chi, "trick": "backwards" if trick else "none", "t_reached": reach, "t_drift_1e-3": reach_dev, "t_light_cone": (L // 2 - 2) / 4.0,
+    return {"L": L, "eps": eps, "chi_max": chi, "trick": "backwards" if trick else "none", "t_reached": reach,
+            "t_drift_1e-3": reach_dev, "t_light_cone": (L // 2 - 2) / 4.0,
             "t_run": float(c.times[-1]), "cpu_s": total_cpu, "chi_reached": int(c.chi.max()),
             "peak_rss_MB": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
             "C": c.values.real.tolist(), "times": c.times.tolist(), "trunc": c.truncation_error.tolist()}

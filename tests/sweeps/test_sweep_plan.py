@@ -84,3 +84,31 @@ def test_member_configs_unchanged_by_the_planner(tmp_path):
     plan_sweep(raw)
     assert raw == keep
     assert np.isfinite(plan_sweep(raw).confidence)
+
+
+def test_example_sweeps_validate():
+    from pathlib import Path
+
+    from tnmbl.runs.sweep import load_sweep
+
+    examples = sorted((Path(__file__).resolve().parents[2] / "runs" / "sweeps").glob("*.yaml"))
+    assert examples
+    for path in examples:
+        plan = load_sweep(path)
+        assert len(plan.members) == len(plan.points) * plan.n_members > 1
+
+
+def test_cli_lists_every_problem_and_exits_2(tmp_path, capsys):
+    from sweep_helpers import write_yaml
+
+    from tnmbl.runs.sweep import main
+
+    raw = sweep_raw(tmp_path / "o")
+    raw["sweep"] = {"grid": {"model.WW": [1.0, 2.0]}}
+    raw["aggregate"]["confidence"] = 95
+    assert main([str(write_yaml(tmp_path / "bad.yaml", raw)), "--dry-run"]) == 2
+    err = capsys.readouterr().err
+    assert "aggregate.confidence = 95: must be a number in (0, 1)" in err
+    assert "member p001_m002 (model.WW=2.0): model.WW: unknown parameter of model 'xxz'; did you mean 'W'?" in err
+    assert main([str(write_yaml(tmp_path / "good.yaml", sweep_raw(tmp_path / "o"))), "--dry-run"]) == 0
+    assert "4 point(s) x 3 member(s) = 12 runs, valid" in capsys.readouterr().out

@@ -58,10 +58,12 @@ def test_tdvp_runs_nnn_model_through_evolve():
                                        bath_J2=0.2, seed=4)
     state = tnmbl.states.neel(chain)
     assert chain.max_range == 2
-    kw = dict(dt=0.025, t_final=1.0, output_dt=0.5, observables=["density", "entanglement"], chi_max=64)
+    kw = dict(dt=0.05, t_final=1.0, output_dt=0.5, observables=["density", "entanglement"], chi_max=64)
     res = tnmbl.evolve(chain, state, "tdvp2", **kw)
     ref = tnmbl.evolve(chain, state, "exact", **kw)
-    assert np.abs(res["density"] - ref["density"]).max() < 1e-6
-    assert np.abs(res["entanglement"] - ref["entanglement"]).max() < 1e-5
+    # dt = 0.05: the time-step error of two-site TDVP is ~3e-6 at t = 2 (1e-6 needs dt = 0.025,
+    # test_vs_exact); here the point is the NNN chain through evolve and its health figures
+    assert np.abs(res["density"] - ref["density"]).max() < 1e-5
+    assert np.abs(res["entanglement"] - ref["entanglement"]).max() < 1e-4
     assert np.abs(res.health["energy_drift"]).max() < 1e-10  # no truncation: <H> conserved
     assert res.meta["method"] == "tdvp2" and res.meta["backend"] == "tenpy"

@@ -249,7 +249,7 @@ def plan_sweep(raw, *, name="sweep", overrides=(), scheduler=None, workers=None)
 
     seeds = member_seeds(root, n) if not problems else [0] * n
     members = []
-    out = Path(out_dir)
+    out = Path(out_dir).resolve()  # absolute: Dask workers may run in another folder (same shared file system)
     for k, point in enumerate(points):
         for j in range(n):
             mid = f"p{k:03d}_m{j:03d}"

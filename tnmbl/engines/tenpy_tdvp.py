@@ -16,12 +16,14 @@ Vocabulary translation (tnmbl -> TeNPy):
 ==================  ==================================================================
 
 Growth strategy of ``tdvp1``: one-site TDVP from a product state never leaves bond
-dimension 1, so two-site sweeps run until every bond has reached its cap: ``chi_max`` or
-the largest Schmidt rank the cut can have (``d**k`` for ``k`` sites on the smaller side, or
-the count in the charge sector when ``conserve``, see :func:`bond_caps`); from then on
-one-site sweeps (cheaper, and exactly energy- and norm-conserving). If the Schmidt
-spectrum is cut by ``svd_cutoff`` before a bond reaches its cap, the engine stays with
-two-site sweeps. ``engine.growth_steps`` says how many steps were two-site.
+dimension 1, so two-site sweeps run until some bond has reached ``chi_max``, or (small
+chains) every bond has reached the largest Schmidt rank its cut can have (``d**k`` for ``k``
+sites on the smaller side, or the count in the charge sector when ``conserve``, see
+:func:`bond_caps`); from then on one-site sweeps (cheaper, exactly energy- and
+norm-conserving, bond dimensions frozen). ``engine.growth_steps`` says how many steps were
+two-site. Bonds still below ``chi_max`` at the switch keep their dimension: where
+entanglement keeps spreading into a region that was nearly product when the switch
+happened, prefer ``tdvp2``.
 
 ``truncation_error`` is the accumulated discarded weight of the two-site SVDs, as for TEBD
 (one-site sweeps truncate nothing).
@@ -105,8 +107,10 @@ class TenpyTDVP(TenpyMPSEngine):
         return self._engine
 
     def grown(self):
-        """Whether every bond has reached its cap (``tdvp1`` then runs one-site sweeps)."""
-        return bool(np.all(np.asarray(self.psi.chi) >= self._caps))
+        """Whether ``tdvp1`` may run one-site sweeps: some bond has reached ``chi_max``, or
+        every bond has reached its cap (the largest rank the cut can have)."""
+        chi = np.asarray(self.psi.chi)
+        return bool(chi.max() >= self.options.chi_max or np.all(chi >= self._caps))
 
     def advance(self, n_steps):
         dt = self.options.dt

@@ -48,13 +48,15 @@ def _plots():
         recs = [r for r in RECORDS if r["study"] == study and len(r["xs"]) > 1]
         if not recs:
             continue
-        fig, ax = plt.subplots(figsize=(6.4, 4.4))
-        for r in recs:
-            ax.loglog(r["xs"], np.maximum(r["errors"], 1e-300), "o-", label=r["case"])
+        fig, ax = plt.subplots(figsize=(8.4, 4.6))
+        colors = plt.get_cmap("tab20").colors
+        for i, r in enumerate(recs):
+            ax.loglog(r["xs"], np.maximum(r["errors"], 1e-300), marker="os^Dv<>"[i % 7], ls=["-", "--", ":"][i % 3],
+                      color=colors[i % len(colors)], label=r["case"])
         ax.set_xlabel(recs[0]["x_label"])
         ax.set_ylabel("max |error| of the observables")
         ax.set_title(study)
-        ax.legend(fontsize=6)
+        ax.legend(fontsize=6, loc="center left", bbox_to_anchor=(1.01, 0.5))
         ax.grid(True, which="both", alpha=0.3)
         name = study.split()[0].lower().replace("/", "_") + ".png"
         fig.tight_layout()

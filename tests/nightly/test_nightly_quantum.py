@@ -26,12 +26,12 @@ def max_error(res, ref):
     return max(float(np.max(np.abs(res[k][-1] - ref[k][-1]))) for k in OBS)
 
 
-# TEBD: |slope - order| < 0.3. TDVP (full chi): the symmetric sweep is of order 2; on the XXZ
-# chains the dt ladder sees a steeper, pre-asymptotic slope (about 3, measured), so the test
-# asks for at least the order.
+# TEBD: |slope - order| < 0.3. TDVP (chi_max above the full bond dimension): the symmetric
+# sweep is of order 2; on the XXZ chains the dt ladder of TDVP2 sees a steeper, pre-asymptotic
+# slope (about 3, measured), so the test asks for at least the order (minus 0.3).
 METHODS = {"tebd2/tenpy": (2, [0.2, 0.1, 0.05], "=="), "tebd2/quimb": (2, [0.2, 0.1, 0.05], "=="),
            "tebd4/tenpy": (4, [0.25, 0.125, 0.0625], "=="), "tebd4/quimb": (4, [0.25, 0.125, 0.0625], "=="),
-           "tdvp2/tenpy": (2, [0.2, 0.1, 0.05], ">=")}
+           "tdvp2/tenpy": (2, [0.2, 0.1, 0.05], ">="), "tdvp1/tenpy": (2, [0.2, 0.1, 0.05], ">=")}
 
 
 @pytest.mark.parametrize("method_backend", list(METHODS))

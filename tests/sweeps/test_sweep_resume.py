@@ -1,12 +1,13 @@
-"""A sweep killed midway (SIGKILL to the whole process group) and rerun gives the summary of
-an uninterrupted sweep, with no member run twice to completion; a rerun of a finished sweep
-runs nothing."""
+"""A sweep killed midway (SIGKILL to the sweep process; its workers notice and exit) and rerun
+gives the summary of an uninterrupted sweep, with no member run twice to completion; a rerun
+of a finished sweep runs nothing."""
 
 import os
 import signal
 import subprocess
 import sys
 import time
+from pathlib import Path
 
 import pytest
 from sweep_helpers import assert_same_summary, completions, sweep_raw, write_yaml
@@ -18,22 +19,51 @@ def cli(*args):
     return [sys.executable, "-m", "tnmbl.runs.sweep", *args]
 
 
+def children(pid):
+    """Pids of the live child processes of ``pid`` (from /proc)."""
+    out = []
+    for stat in os.listdir("/proc"):
+        if stat.isdigit():
+            try:
+                fields = Path(f"/proc/{stat}/stat").read_text().rsplit(")", 1)[1].split()
+            except OSError:
+                continue
+            if int(fields[1]) == pid and fields[0] != "Z":
+                out.append(int(stat))
+    return out
+
+
+def alive(pid):
+    try:
+        return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0] != "Z"
+    except OSError:
+        return False
+
+
 def start_and_kill(config, out, after):
-    """Run the sweep in a new session; SIGKILL the process group once ``after`` members
-    completed. Returns True if killed, False if the sweep ended first."""
+    """Run the sweep; SIGKILL the sweep process alone (not its workers) once ``after`` members
+    completed, and check that its worker processes exit by themselves. Returns True if killed,
+    False if the sweep ended first."""
     proc = subprocess.Popen(cli(str(config), "--workers", "2"), stdout=subprocess.DEVNULL,
                             stderr=subprocess.DEVNULL, start_new_session=True)
+    workers = []
     try:
         deadline = time.monotonic() + 150
         while proc.poll() is None and time.monotonic() < deadline:
             if sum(completions(out).values()) >= after:
-                os.killpg(proc.pid, signal.SIGKILL)
+                workers = children(proc.pid)
+                proc.send_signal(signal.SIGKILL)
                 break
             time.sleep(0.02)
     finally:
-        if proc.poll() is None and time.monotonic() >= deadline:
-            os.killpg(proc.pid, signal.SIGKILL)
         proc.wait(timeout=60)
+        end = time.monotonic() + 20
+        while any(alive(p) for p in workers) and time.monotonic() < end:
+            time.sleep(0.1)
+        orphans = [p for p in workers if alive(p)]
+        if orphans or time.monotonic() >= deadline:
+            os.killpg(proc.pid, signal.SIGKILL)
+    assert not orphans, "worker processes outlived the killed sweep"
     return proc.returncode == -signal.SIGKILL
 
 
@@ -45,7 +75,6 @@ def test_killed_sweep_resumes_to_the_clean_summary(tmp_path, clean_sweep):
         killed = start_and_kill(config, out, after=3 + 2 * attempt)
         if not killed:
             continue
-        time.sleep(0.5)  # let the killed workers' exits settle
         status = {m.id: results_status(out / "members" / f"{m.id}.h5") for m in plan.members}
         if all(s == "finished" for s in status.values()):
             continue

@@ -311,6 +311,22 @@ def _limit_blas():
         os.environ.setdefault(k, "1")
 
 
+def _init_worker(parent_pid):
+    """Local worker set-up: one BLAS thread, and exit when the sweep process dies (a SIGKILLed
+    sweep must not leave workers finishing queued members beside its rerun)."""
+    import threading
+
+    _limit_blas()
+
+    def watch():
+        while True:
+            time.sleep(0.5)
+            if os.getppid() != parent_pid:
+                os._exit(1)  # the member in flight stays resumable (status 'running', checkpoint)
+
+    threading.Thread(target=watch, daemon=True, name="tnmbl-parent-watch").start()
+
+
 def results_status(path):
     """``status`` attribute of a results file, ``None`` if absent, ``"unreadable"`` if torn."""
     import h5py
@@ -402,7 +418,7 @@ def map_tasks(fn, tasks, *, scheduler=None, workers=None, client=None):
     os.environ.update({k: "1" for k in BLAS_ENV})  # inherited by the spawned workers
     try:
         with cf.ProcessPoolExecutor(max_workers=min(n, max(1, len(tasks))), mp_context=mp.get_context("spawn"),
-                                    initializer=_limit_blas) as pool:
+                                    initializer=_init_worker, initargs=(os.getpid(),)) as pool:
             futures = {pool.submit(fn, t): i for i, t in enumerate(tasks)}
             for fut in cf.as_completed(futures):
                 exc = fut.exception()

@@ -1,0 +1,149 @@
+r"""Real-time evolution of a mixed bubble (:class:`~tnmbl.states.bubbles.MixedBubble`) as a
+purification MPS: local Gibbs states on ``[a, b)``, a product state elsewhere.
+
+The purification has a physical leg ``p`` and an ancilla leg ``q`` on every site:
+
+.. math::
+    |\Psi\rangle = \bigotimes_{x\in[a,b)} \Bigl(\sum_k \sqrt{p_x(k)}\,|k\rangle_p|k\rangle_q\Bigr)
+                   \otimes \bigotimes_{x\notin[a,b)} |\phi_x\rangle_p |0\rangle_q ,
+    \qquad {\rm Tr}_q |\Psi\rangle\langle\Psi| = \rho ,
+
+a product over sites, so it is already in canonical form. At ``beta = 0`` the bubble sites are
+maximally entangled with their ancillas (entropy :math:`\log d` per site). TeNPy's
+``PurificationTEBD`` then applies the TEBD gates to the physical legs only
+(``disentangle=None``): ancillas never change, and every physical expectation value is
+:math:`{\rm Tr}\,\rho(t) O`. This differs from :mod:`tnmbl.engines.purification`, which
+starts from :math:`\mathbb 1/D` (or :math:`e^{-\beta H}`) on the whole chain and computes
+two-time correlations; here the state is inhomogeneous and only one-time observables are
+needed.
+
+``entanglement`` of a purification is the entropy of the cut in the doubled (p + q) chain:
+zero at ``t = 0`` (the bubble's entanglement is with its own ancillas, on-site), growing as
+the bubble spreads. It is an operator-space entanglement of :math:`\rho^{1/2}`, not the
+entanglement of a pure state.
+
+Use :func:`evolve_mixed` (the same options and :class:`~tnmbl.Result` as
+:func:`tnmbl.evolve`); the charge is not conserved in the MPS (a mixed bubble mixes charges).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from ..errors import OptionError, StateError, fail
+from ..evolution import Evolution
+from .tenpy_tebd import TenpyMPSEngine
+
+
+def purification_of(state, site):
+    """The TeNPy ``PurificationMPS`` of a :class:`~tnmbl.states.bubbles.MixedBubble`."""
+    from tenpy.linalg import np_conserved as npc
+    from tenpy.networks.purification_mps import PurificationMPS
+
+    chain = state.chain
+    L, d = chain.L, chain.site.dim
+    a, b = state.region
+    triv = npc.LegCharge.from_trivial(1)
+    Bs = []
+    for x in range(L):
+        arr = np.zeros((1, d, d, 1), dtype=complex)
+        if a <= x < b:
+            arr[0, np.arange(d), np.arange(d), 0] = np.sqrt(state.weights[x - a])
+        else:
+            arr[0, :, 0, 0] = state.background.vectors[x]
+        Bs.append(npc.Array.from_ndarray(arr, [triv, site.leg, site.leg.conj(), triv.conj()], dtype=complex,
+                                         labels=["vL", "p", "q", "vR"]))
+    return PurificationMPS([site] * L, Bs, [np.ones(1)] * (L + 1), bc="finite", form="B",
+                           unit_cell_width=L)
+
+
+class PurificationBubbleTEBD(TenpyMPSEngine):
+    """TEBD (order 2 or 4) of a mixed bubble's purification (module docstring).
+
+    Built by :class:`MixedEvolution`, which hands over the TeNPy model and site.
+    """
+
+    backend = "purification"
+
+    def __init__(self, chain, state, options, model, site):
+        from tenpy.algorithms.purification import PurificationTEBD
+
+        if options.method not in ("tebd2", "tebd4"):
+            fail(OptionError, "method", options.method, "a mixed bubble runs on 'tebd2' or 'tebd4'")
+        self.chain, self.options, self.step = chain, options, 0
+        self.method = options.method
+        self.site, self.model = site, model
+        self.psi = purification_of(state, site)
+        self._cache = {}
+        self.tebd = PurificationTEBD(self.psi, self.model, {
+            "order": {"tebd2": 2, "tebd4": 4}[options.method],
+            "trunc_params": {"chi_max": options.chi_max, "svd_min": options.svd_cutoff},
+        })
+        self.tebd.options.touch("order", "disentangle")
+        self.tebd.trunc_params.touch("chi_max", "svd_min")
+
+    def expect(self, key, local_ops):
+        from tenpy.networks.mps import MPSEnvironment
+
+        if key not in self._cache:
+            self._cache[key] = ([self._npc(op) for op in local_ops], [op.start for op in local_ops])
+        ops, sites = self._cache[key]
+        if not ops:
+            return np.zeros(0)
+        # MPSEnvironment contracts the ancilla legs as a trace, as the correlator of
+        # tnmbl.engines.purification does (PurificationMPS.expectation_value wants q labels)
+        return np.real(MPSEnvironment(self.psi, self.psi).expectation_value(ops, sites=sites))
+
+    def advance(self, n_steps):
+        self.tebd.run_evolution(n_steps, self.options.dt)
+        self.step += n_steps
+
+    def health(self):
+        eps = sum(float(e.eps) for e in self.tebd._trunc_err_bonds)  # trunc_err.eps double-counts (TenpyTEBD)
+        return {"truncation_error": eps, "chi": int(max(self.psi.chi)), "norm": float(self.psi.norm)}
+
+
+class MixedEvolution(Evolution):
+    """:class:`~tnmbl.Evolution` of a :class:`~tnmbl.states.bubbles.MixedBubble`.
+
+    Validation, output grid, observables and health are those of ``Evolution`` (set up on
+    the bubble's background product state with TeNPy TEBD, dense); the engine is then the
+    purification engine on the same TeNPy model, so the model is built once, by the same code.
+    """
+
+    def __init__(self, chain, state, method="tebd2", **kwargs):
+        from ..states.bubbles import MixedBubble
+
+        if not isinstance(state, MixedBubble):
+            fail(StateError, "state", getattr(state, "label", state), "is not a mixed bubble",
+                 "build one with tnmbl.states.bubbles.mixed_bubble, or use tnmbl.evolve for pure states")
+        for key in ("backend", "conserve", "array_backend"):
+            if kwargs.get(key) not in (None, "auto", False):
+                fail(OptionError, key, kwargs[key], "a mixed bubble runs on TeNPy's purification TEBD, dense",
+                     f"leave {key} out")
+            kwargs.pop(key, None)
+        super().__init__(chain, state.background, method, backend="tenpy", conserve=False, **kwargs)
+        pure = self.engine
+        self.engine = PurificationBubbleTEBD(chain, state, self.options, pure.model, pure.site)
+        self.engine.step = self.step0
+        self.state, self.backend = state, "purification"
+
+
+def evolve_mixed(chain, state, method="tebd2", *, callback=None, **kwargs):
+    """:func:`tnmbl.evolve` for a :class:`~tnmbl.states.bubbles.MixedBubble`: same options
+    (``dt``, ``t_final``, ``chi_max``, ``svd_cutoff``, ``observables``, ``output_dt``) and
+    the same :class:`~tnmbl.Result`; ``meta["backend"]`` is ``"purification"``."""
+    from ..evolution import Result
+
+    ev = MixedEvolution(chain, state, method, **kwargs)
+    rows = []
+    for row in ev:
+        rows.append(row)
+        if callback is not None:
+            callback(row)
+    data = {o.name: np.array([r.values[o.name] for r in rows]) for o in ev.observables}
+    positions = {o.name: o.positions(chain) for o in ev.observables}
+    health = {k: np.array([r.health[k] for r in rows]) for k in rows[0].health}
+    meta = ev.meta()
+    meta["timing"] = dict(ev.timing)
+    return Result(np.array([r.time for r in rows]), data, positions, health, meta, ev.engine)

@@ -77,7 +77,7 @@ def series(source, name):
                  "add it to observables.names and run again")
         return Series(np.asarray(source["time"], float), np.asarray(source["positions"][name], float),
                       np.asarray(obs[name], float), name)
-    if not hasattr(source, "data"):
+    if not (hasattr(source, "data") and hasattr(source, "positions")):
         fail(ObservableError, "source", type(source).__name__, "must be a Result, a results file or a Series")
     if name not in source.data:
         fail(ObservableError, "observable", name, f"was not measured; measured: {sorted(source.data)}",
@@ -94,7 +94,7 @@ def _background(s, background):
         if background != "initial":
             fail(ObservableError, "background", background, "must be a number, an array, 'initial' or None")
         return first.copy()
-    if hasattr(background, "data") or isinstance(background, (dict, Series)):  # a reference run
+    if hasattr(background, "positions") or isinstance(background, (dict, Series)):  # a reference run
         ref = series(background, s.name)
         if ref.values.shape != s.values.shape or not np.allclose(ref.times, s.times):
             fail(ObservableError, "background", f"run with shape {ref.values.shape}",
@@ -135,8 +135,10 @@ def excess(source, name=None, *, background=None, sign="auto"):
 
 def centre_width(positions, excess_profile):
     """Centre ``X`` and width ``sigma`` (second moment) of the positive part of an excess
-    profile, per row (:func:`~tnmbl.observables.classical.bubble_width`)."""
-    return bubble_width(positions, excess_profile, 0.0)
+    profile, per row (:func:`~tnmbl.observables.classical.bubble_width`); NaN for a row
+    with no positive excess."""
+    with np.errstate(divide="ignore", invalid="ignore"):
+        return bubble_width(positions, excess_profile, 0.0)
 
 
 def _one_front(x, e, threshold, side):

@@ -67,6 +67,8 @@ def _beta(beta):
 def local_gibbs_weights(chain, x, beta=0.0):
     r"""Weights :math:`p_x(k)` of the site basis states (module docstring)."""
     beta = _beta(beta)
+    if beta == 0:
+        return np.full(chain.site.dim, 1.0 / chain.site.dim)
     h = onsite_matrix(chain, x)
     if not np.allclose(h, np.diag(np.diag(h)), atol=1e-12):
         fail(StateError, "beta", beta, f"the on-site Hamiltonian of site {x} is not diagonal in the site basis",

@@ -109,8 +109,9 @@ def cmd_plot(cfg, png="docs/figures/glassy_fig2.png"):
     ax1.set_xlim(1e-3, 3)
     ax1.set_ylim(0, 1)
     ax1.legend(fontsize=8)
-    ax1.set_title(f"(a) L = {cfg['model']['L']}, M = " + ", ".join(sorted({str(r["M"]) for r in rows}, key=int)[::-1])
-                  + " chains per g", fontsize=10)
+    fewer = ", ".join(f"{r['M']} for g = {r['g']:g}" for r in rows if r["M"] != cfg["state"]["M"])
+    title = f"(a) L = {cfg['model']['L']}, M = {cfg['state']['M']} chains per g"
+    ax1.set_title(title + (f" ({fewer})" if fewer else ""), fontsize=10)
     g = np.array([r["g"] for r in rows])
     t0s = np.array([r["t0"] for r in rows])
     errs = np.array([r["t0_err"] for r in rows])

@@ -98,10 +98,11 @@ def main():
             rows[(k, threads)] = (work / w, work / c)
             print(f"  {k:5s} {threads} thread(s): {work / w:.3g} site-updates/s wall, {work / c:.3g} per CPU-s")
     c1 = rows[("C", 1)]
-    for threads in (1, 2):
-        nw, nc = rows[("numba", threads)]
-        print(f"  numba {threads} thread(s) / C 1 thread: {nw / c1[0]:.2f}x wall, {nc / c1[1]:.2f}x per CPU-s "
-              f"(goal >= {0.8 if threads == 1 else 1.8}x)")
+    nw, nc = rows[("numba", 1)]
+    print(f"  numba 1 thread / C 1 thread: {nw / c1[0]:.2f}x wall, {nc / c1[1]:.2f}x per CPU-s (goal >= 0.8x)")
+    nw, nc = rows[("numba", 2)]
+    print(f"  numba 2 threads / C 1 thread: {nw / c1[0]:.2f}x wall (goal >= 1.8x, needs two idle cores); "
+          f"CPU efficiency of the 2-thread run {nc / c1[1]:.2f}x of C per CPU-s, load {os.getloadavg()[0]:.1f}")
     dn = tnmbl.models.dnls(L, 0.1, 1.0, W=1.0, seed=1)
     ds = cs.gibbs(dn, M // 8, density=1.0, seed=2)
     for method in ("split2", "split4"):

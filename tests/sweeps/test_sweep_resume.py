@@ -100,3 +100,38 @@ def test_killed_sweep_resumes_to_the_clean_summary(tmp_path, clean_sweep):
     assert third.stderr.count("action=skipped") == len(plan.members)
     assert completions(out) == after
     assert_same_summary(read_summary(out / "summary.h5"), clean)
+
+
+def test_sigterm_stops_the_sweep_and_its_workers_at_once(tmp_path, clean_sweep):
+    """SIGTERM (a batch system's time limit) ends the sweep with status 130 without waiting for
+    the members in flight; the rerun completes it, no member completed twice."""
+    plan, clean = clean_sweep
+    out = tmp_path / "termed"
+    config = write_yaml(tmp_path / "sweep.yaml", sweep_raw(out))
+    proc = subprocess.Popen(cli(str(config), "--workers", "2"), stdout=subprocess.DEVNULL,
+                            stderr=subprocess.PIPE, text=True, start_new_session=True)
+    workers = []
+    try:
+        deadline = time.monotonic() + 150
+        while proc.poll() is None and time.monotonic() < deadline and sum(completions(out).values()) < 2:
+            time.sleep(0.02)
+        if proc.poll() is not None:
+            pytest.skip("the sweep finished before the signal (machine too slow to catch it midway)")
+        workers = children(proc.pid)
+        proc.send_signal(signal.SIGTERM)
+        err = proc.communicate(timeout=30)[1]
+    finally:
+        if proc.poll() is None:
+            os.killpg(proc.pid, signal.SIGKILL)
+            proc.wait()
+    assert proc.returncode == 130, err
+    assert "interrupted; rerun the same command to continue" in err
+    end = time.monotonic() + 10
+    while any(alive(p) for p in workers) and time.monotonic() < end:
+        time.sleep(0.1)
+    assert not any(alive(p) for p in workers)
+    assert sum(completions(out).values()) < len(plan.members)
+    rerun = subprocess.run(cli(str(config), "--workers", "2"), capture_output=True, text=True, timeout=300)
+    assert rerun.returncode == 0, rerun.stderr
+    assert max(completions(out).values()) == 1 and len(completions(out)) >= len(plan.members) - 2
+    assert_same_summary(read_summary(out / "summary.h5"), clean)

@@ -45,6 +45,7 @@ import copy
 import itertools
 import json
 import os
+import signal
 import sys
 import time
 from dataclasses import dataclass, field
@@ -416,14 +417,22 @@ def map_tasks(fn, tasks, *, scheduler=None, workers=None, client=None):
     n = workers or os.cpu_count() or 1
     saved = {k: os.environ.get(k) for k in BLAS_ENV}
     os.environ.update({k: "1" for k in BLAS_ENV})  # inherited by the spawned workers
+    pool = cf.ProcessPoolExecutor(max_workers=min(n, max(1, len(tasks))), mp_context=mp.get_context("spawn"),
+                                  initializer=_init_worker, initargs=(os.getpid(),))
+    finished = False
     try:
-        with cf.ProcessPoolExecutor(max_workers=min(n, max(1, len(tasks))), mp_context=mp.get_context("spawn"),
-                                    initializer=_init_worker, initargs=(os.getpid(),)) as pool:
-            futures = {pool.submit(fn, t): i for i, t in enumerate(tasks)}
-            for fut in cf.as_completed(futures):
-                exc = fut.exception()
-                yield futures[fut], (None if exc else fut.result()), exc
+        futures = {pool.submit(fn, t): i for i, t in enumerate(tasks)}
+        for fut in cf.as_completed(futures):
+            exc = fut.exception()
+            yield futures[fut], (None if exc else fut.result()), exc
+        finished = True
     finally:
+        if not finished:
+            # interrupted (Ctrl-C, SIGTERM, an error here): stop the workers now rather than wait
+            # for the members in flight; results files survive a kill and those members resume
+            for proc in list((getattr(pool, "_processes", None) or {}).values()):
+                proc.terminate()
+        pool.shutdown(wait=finished, cancel_futures=not finished)
         for k, v in saved.items():
             if v is None:
                 os.environ.pop(k, None)
@@ -661,6 +670,10 @@ def add_subcommands(sub):
     sp.set_defaults(func=cmd_budget)
 
 
+def _terminate(signum, frame):
+    raise KeyboardInterrupt  # SIGTERM (a batch system's time limit): stop like Ctrl-C
+
+
 def main(argv=None):
     """``python -m tnmbl.runs.sweep FILE ...`` (the same as ``tnmbl sweep FILE ...``)."""
     p = argparse.ArgumentParser(prog="tnmbl")
@@ -670,6 +683,8 @@ def main(argv=None):
     if not argv or argv[0] not in ("sweep", "budget"):
         argv = ["sweep"] + argv
     args = p.parse_args(argv)
+    if args.command == "sweep":
+        signal.signal(signal.SIGTERM, _terminate)
     try:
         return args.func(args)
     except ConfigError as exc:

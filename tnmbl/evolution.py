@@ -235,7 +235,7 @@ class Result:
         return f"Result(method={self.meta.get('method')}, t=0..{self.times[-1]:g}, {shapes})"
 
 
-def evolve(chain, state, method="tebd2", *, dt=0.05, t_final, chi_max=128, svd_cutoff=1e-10,
+def evolve(chain, state, method=None, *, dt=0.05, t_final, chi_max=128, svd_cutoff=1e-10,
            observables=DEFAULT_OBSERVABLES, output_dt=None, conserve="auto", backend=None,
            callback=None, array_backend=None):
     """Evolve ``state`` under ``chain`` and measure ``observables`` at output times.
@@ -280,11 +280,11 @@ def evolve(chain, state, method="tebd2", *, dt=0.05, t_final, chi_max=128, svd_c
     if getattr(getattr(chain, "site", None), "kind", None) == "classical":  # issue 4: classical engines
         from .engines.classical import evolve_classical
 
-        return evolve_classical(chain, state, None if method == "tebd2" else method, dt=dt, t_final=t_final,
+        return evolve_classical(chain, state, method, dt=dt, t_final=t_final,
                                 observables=observables, output_dt=output_dt, callback=callback)
-    ev = Evolution(chain, state, method, dt=dt, t_final=t_final, chi_max=chi_max, svd_cutoff=svd_cutoff,
-                   observables=observables, output_dt=output_dt, conserve=conserve, backend=backend,
-                   array_backend=array_backend)
+    ev = Evolution(chain, state, "tebd2" if method is None else method, dt=dt, t_final=t_final, chi_max=chi_max,
+                   svd_cutoff=svd_cutoff, observables=observables, output_dt=output_dt, conserve=conserve,
+                   backend=backend, array_backend=array_backend)
     rows = []
     for row in ev:
         rows.append(row)

@@ -213,17 +213,6 @@ def _require_classical(chain):
         fail(ModelError, "chain", chain.name, "is not a classical chain")
 
 
-def onsite_weights(chain):
-    """(left, right) share of the on-site energy of the two sites of every bond."""
-    nb = chain.n_bonds
-    left = np.full(nb, 0.5)
-    right = np.full(nb, 0.5)
-    if chain.bc == "open":
-        left[0] = 1.0
-        right[-1] = 1.0
-    return left, right
-
-
 def _bond_sites(chain):
     b = np.arange(chain.n_bonds)
     return b, (b + 1) % chain.L
@@ -276,7 +265,7 @@ def local_energies(chain, q, p):
     """Bond-centred local energies :math:`h_b`, shape ``(..., n_bonds)``; they sum to H."""
     _require_classical(chain)
     a, b = _bond_sites(chain)
-    left, right = onsite_weights(chain)
+    left, right = chain.onsite_shares()
     e = onsite_energy(chain, q, p)
     return bond_energy(chain, q, p) + left * e[..., a] + right * e[..., b]
 
@@ -285,7 +274,7 @@ def energy_currents(chain, q, p):
     """Energy currents :math:`j_b = \\{h_{b+1}, h_b\\}` (``n_bonds`` periodic, ``n_bonds - 1`` open)."""
     _require_classical(chain)
     nb = chain.n_bonds
-    left, right = onsite_weights(chain)
+    left, right = chain.onsite_shares()
     eq, ep = onsite_gradient(chain, q, p)
     dqa, dpa, dqb, dpb = bond_gradient(chain, q, p)
     bonds = np.arange(nb if chain.bc == "periodic" else nb - 1)

@@ -162,9 +162,7 @@ class ClassicalEngine:
         nb = chain.n_bonds
         self.nbonds = nb
         self.ncur = nb if chain.bc == "periodic" else nb - 1
-        from ...chain.classical import onsite_weights
-
-        left, right = onsite_weights(chain)
+        left, right = chain.onsite_shares()  # the one energy-split convention (quantum and classical)
         self.left = np.zeros(L)
         self.right = np.zeros(L)
         self.left[:nb], self.right[:nb] = left, right

@@ -112,3 +112,14 @@ def test_cli_lists_every_problem_and_exits_2(tmp_path, capsys):
     assert "member p001_m002 (model.WW=2.0): model.WW: unknown parameter of model 'xxz'; did you mean 'W'?" in err
     assert main([str(write_yaml(tmp_path / "good.yaml", sweep_raw(tmp_path / "o"))), "--dry-run"]) == 0
     assert "4 point(s) x 3 member(s) = 12 runs, valid" in capsys.readouterr().out
+
+
+@pytest.mark.parametrize("workers", [0, 2])
+def test_map_tasks_reports_each_failure_and_goes_on(workers):
+    import math
+
+    from tnmbl.runs.sweep import map_tasks
+
+    got = {i: (res, exc) for i, res, exc in map_tasks(math.sqrt, [4.0, -1.0, 9.0], workers=workers)}
+    assert got[0] == (2.0, None) and got[2] == (3.0, None)
+    assert got[1][0] is None and isinstance(got[1][1], ValueError)

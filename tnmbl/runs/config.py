@@ -72,8 +72,11 @@ STATE_KINDS = {
     "neel": ("neel", ("high", "low")),
     "domain_wall": ("domain_wall", ("high", "low", "at")),
     "bubble": ("bubble", ("region", "background", "inside")),
+    "sampled_bubble": ("sampled_bubble_member", ("region", "background", "beta")),  # issue 7
 }
-STATE_REQUIRED = {"bubble": ("region", "background", "inside")}
+STATE_REQUIRED = {"bubble": ("region", "background", "inside"), "sampled_bubble": ("region", "background")}
+#: state kinds drawn at random: the factory gets the run's seed (an ensemble's members differ)
+STATE_SEEDED = ("sampled_bubble",)
 
 
 class Section(BaseModel):
@@ -107,7 +110,9 @@ class StateSection(Section):
     high: Scalar | None = Field(None, description="`neel`, `domain_wall`: the high value (default 1 boson / up)")
     low: Scalar | None = Field(None, description="`neel`, `domain_wall`: the low value (default 0 / down)")
     at: int | None = Field(None, description="`domain_wall`: first site of the low side (default L // 2)")
-    region: list[int] | None = Field(None, description="`bubble`: [a, b), the sites of the bubble")
+    region: list[int] | None = Field(None, description="`bubble`, `sampled_bubble`: [a, b), the sites of the bubble")
+    beta: float | None = Field(None, ge=0, description="`sampled_bubble`: inverse temperature of the bubble's "
+                               "local Gibbs weights (default 0: infinite temperature); sites drawn with the run's seed")
 
     @field_validator("kind")
     @classmethod
@@ -115,7 +120,7 @@ class StateSection(Section):
         if v not in STATE_KINDS:
             raise ValueError(f"unknown initial state{_suggest(v, STATE_KINDS)}")
         return v
-    background: Scalar | None = Field(None, description="`bubble`: value outside the region")
+    background: Scalar | None = Field(None, description="`bubble`, `sampled_bubble`: value outside the region")
     inside: Scalar | None = Field(None, description="`bubble`: value inside the region")
 
 
@@ -472,12 +477,14 @@ def _factory_kwargs(params):
 
 def build_state(cfg: RunConfig, chain):
     """The initial :class:`~tnmbl.states.ProductState` of ``cfg`` on ``chain``."""
-    return _build_state(cfg.state, chain)
+    return _build_state(cfg.state, chain, cfg.seed)
 
 
-def _build_state(st, chain):
+def _build_state(st, chain, seed=None):
     fn = getattr(_states_module(), STATE_KINDS[st.kind][0])
     kwargs = {k: getattr(st, k) for k in STATE_KINDS[st.kind][1] if getattr(st, k) is not None}
+    if st.kind in STATE_SEEDED:
+        kwargs["seed"] = seed
     if st.kind == "bubble":
         return fn(chain, tuple(kwargs["region"]), kwargs["background"], kwargs["inside"])
     return fn(chain, **kwargs)

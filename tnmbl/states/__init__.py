@@ -1,5 +1,7 @@
 """Initial states, independent of the engine that evolves them."""
 
+from .bubbles import mixed_bubble, sampled_bubble, sampled_bubble_member
 from .product import ProductState, bubble, domain_wall, neel, product
 
-__all__ = ["ProductState", "product", "neel", "domain_wall", "bubble"]
+__all__ = ["ProductState", "product", "neel", "domain_wall", "bubble", "mixed_bubble", "sampled_bubble",
+           "sampled_bubble_member"]

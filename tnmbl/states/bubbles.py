@@ -186,6 +186,12 @@ def sampled_bubble(chain, region, background, beta=0.0, *, n_samples, seed=None)
     return out
 
 
+def sampled_bubble_member(chain, region, background, beta=0.0, seed=None):
+    """One product state of :func:`sampled_bubble` (the YAML state kind ``sampled_bubble``:
+    an ensemble sweep gives every member its own seed, hence its own sample)."""
+    return sampled_bubble(chain, region, background, beta, n_samples=1, seed=seed)[0]
+
+
 @dataclass
 class EnsembleResult:
     """Mean and standard error of every observable over an ensemble of runs."""

@@ -356,8 +356,16 @@ def run_member(task):
 
     Keys: ``id``, ``config`` (resolved config dict), ``budget`` (``{chi_check, dt_check}``),
     ``log`` (completions log path). Returns ``{"id", "action", "wall_s", "flags"}`` with
-    ``action`` one of ``skipped``, ``run``, ``resumed``.
+    ``action`` one of ``skipped``, ``run``, ``resumed``. BLAS runs at one thread.
     """
+    from threadpoolctl import threadpool_limits
+
+    # one BLAS thread per member on any executor (a Dask worker of any set-up, in-process runs)
+    with threadpool_limits(limits=1, user_api="blas"):
+        return _run_member(task)
+
+
+def _run_member(task):
     from .budget import error_budget, read_budget, write_budget
     from .config import validate_config
     from .runner import resume, run

@@ -498,13 +498,14 @@ def _write_plan(plan):
 def run_sweep(plan, *, client=None, log=None):
     """Run every member of ``plan`` (skipping finished ones), then write the summary.
 
-    Returns ``{"actions": {id: action}, "failed": {id: error}, "summary": path or None}``.
+    Returns ``{"actions": {id: action}, "failed": {id: error}, "flagged": {id: [budget flags]},
+    "summary": path or None}``.
     """
     log = log or (lambda text: None)
     _write_plan(plan)
     tasks = [{"id": m.id, "config": m.config, "budget": plan.budget, "log": str(plan.completions_path)}
              for m in plan.members]
-    actions, failed = {}, {}
+    actions, failed, flagged = {}, {}, {}
     done = 0
     for i, res, exc in map_tasks(run_member, tasks, scheduler=plan.scheduler, workers=plan.workers, client=client):
         done += 1
@@ -514,12 +515,14 @@ def run_sweep(plan, *, client=None, log=None):
             log(f"tnmbl event=member id={mid} status=failed error={failed[mid]!r} done={done}/{len(tasks)}")
             continue
         actions[mid] = res["action"]
+        if res["flags"]:
+            flagged[mid] = res["flags"]
         log(f"tnmbl event=member id={mid} action={res['action']} wall_s={res['wall_s']:.2f} "
             f"flags={len(res['flags'])} done={done}/{len(tasks)}")
     summary = None
     if not failed:
         summary = aggregate(plan)
-    return {"actions": actions, "failed": failed, "summary": summary}
+    return {"actions": actions, "failed": failed, "flagged": flagged, "summary": summary}
 
 
 # ---------------------------------------------------------------- aggregation
@@ -627,8 +630,8 @@ def read_summary(path):
 
 def cmd_sweep(args):
     plan = load_sweep(args.config, args.set, scheduler=args.scheduler, workers=args.workers)
-    where = plan.scheduler or (f"{plan.workers} local worker(s)" if plan.workers is not None
-                               else f"{os.cpu_count()} local workers")
+    where = plan.scheduler or ("this process" if plan.workers == 0 else
+                               f"{plan.workers or os.cpu_count()} local worker process(es)")
     print(f"{args.config}: {len(plan.points)} point(s) x {plan.n_members} member(s) = {len(plan.members)} runs, "
           f"valid; output {plan.output_dir}; on {where}", flush=True)
     if args.dry_run:
@@ -644,6 +647,10 @@ def cmd_sweep(args):
     if out["failed"]:
         print("no summary written; fix the failures and rerun (finished members are skipped)")
         return 1
+    if out["flagged"]:
+        first = sorted(out["flagged"])[0]
+        print(f"error budget: {len(out['flagged'])} member(s) flagged, e.g. {first}: {out['flagged'][first][0]} "
+              f"(tnmbl info {plan.output_dir / 'members' / (first + '.h5')})")
     print(f"summary:    {out['summary']}")
     return 0
 

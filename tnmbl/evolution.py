@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from .chain import Chain, charge_densities, energy_densities
-from .engines import ARRAY_BACKENDS, METHODS, EngineOptions, default_backend
+from .engines import ARRAY_BACKENDS, METHODS, EngineOptions, resolve_backend
 from .errors import OptionError, StateError, fail
 from .observables import get_observable
 
@@ -96,11 +96,7 @@ class Evolution:
         if method not in METHODS:
             fail(OptionError, "method", method, f"unknown method; known: {', '.join(METHODS)}")
         backends = METHODS[method]
-        if backend is None:
-            numeric = isinstance(chi_max, (int, float, np.integer, np.floating)) and not isinstance(chi_max, bool)
-            backend = default_backend(method, chain, chi_max if numeric else 10**9, array_backend)
-            if conserve is True and not _conserving(backends[backend]):  # asked for U(1): pick a backend with it
-                backend = next((b for b, cls in backends.items() if _conserving(cls)), backend)
+        backend = resolve_backend(method, chain, chi_max, backend, array_backend, conserve)
         if backend not in backends:
             fail(OptionError, "backend", backend, f"method {method!r} runs on: {', '.join(backends)}")
         if array_backend is not None and array_backend not in ARRAY_BACKENDS.get(backend, ("numpy",)):

@@ -22,7 +22,12 @@ def test_validate_prints_resolved_config(tmp_path, capsys):
     path = write_config(tmp_path, small_config(tmp_path))
     assert main(["validate", str(path), "--print", "--set", "evolution.chi_max=8"]) == 0
     out = capsys.readouterr().out
-    assert "valid (bose_hubbard, bubble state, tebd2" in out and "chi_max: 8" in out and "backend: tenpy" in out
+    assert "valid (bose_hubbard, bubble state, tebd2" in out and "chi_max: 8" in out
+    # the default backend is resolved by size and written back: chi_max * d = 32 -> quimb, which is dense
+    assert "backend: quimb" in out and "conserve: false" in out
+    assert main(["validate", str(path), "--print", "--set", "evolution.chi_max=256"]) == 0
+    out = capsys.readouterr().out
+    assert "backend: tenpy" in out and "conserve: true" in out
 
 
 def test_run_with_overrides_info_and_resume(tmp_path, capsys):

@@ -134,3 +134,18 @@ def test_not_a_mapping_and_missing_sections():
                                    "observables, output, seed, description"]
     probs = problems_of({"evolution": {"t_final": 1.0}})
     assert "model: required section is missing" in probs and "state: required section is missing" in probs
+
+
+def test_method_must_accept_the_model_and_array_backend_the_backend():
+    """accepts() and the array backends are checked at validation, all problems at once."""
+    raw = {"model": {"name": "xxz_with_bath", "L": 8, "bath": [0, 4], "bath_J2": 0.3},
+           "state": {"kind": "neel"},
+           "evolution": {"method": "tebd2", "t_final": 1.0, "backend": "tenpy", "array_backend": "torch"}}
+    with pytest.raises(ConfigError) as err:
+        validate_config(raw)
+    text = "\n".join(err.value.problems)
+    assert "evolution.method = 'tebd2': tebd2 takes nearest-neighbour terms only" in text and "tdvp" in text
+    assert "evolution.array_backend = 'torch': backend 'tenpy' runs on numpy" in text
+    raw["evolution"] = {"method": "tdvp2", "t_final": 1.0, "dt": 0.05}
+    cfg = validate_config(raw)
+    assert cfg.evolution.backend == "tenpy"

@@ -19,6 +19,8 @@ exact      scipy                  any chain (open or periodic, any range) with a
 =========  =====================  ==========================================================
 """
 
+import numbers
+
 from .base import Engine, EngineOptions
 from .exact import MAX_DIM, ExactEngine, SectorBasis
 from .quimb_tebd import QuimbTEBD
@@ -57,6 +59,20 @@ def default_backend(method, chain, chi_max, array_backend=None):
     return backends[0]
 
 
+def resolve_backend(method, chain, chi_max, backend=None, array_backend=None, conserve="auto"):
+    """The backend a run uses: ``backend`` if given, else :func:`default_backend`, except that
+    an explicit ``conserve=True`` prefers a backend with U(1) blocks (``supports_conservation``).
+    The one place both ``evolve`` and config validation resolve it."""
+    if backend is not None or method not in METHODS:
+        return backend
+    numeric = isinstance(chi_max, numbers.Real) and not isinstance(chi_max, bool)
+    backends = METHODS[method]
+    backend = default_backend(method, chain, chi_max if numeric else 10**9, array_backend)
+    if conserve is True and not getattr(backends[backend], "supports_conservation", True):
+        backend = next((b for b, cls in backends.items() if getattr(cls, "supports_conservation", True)), backend)
+    return backend
+
+
 def accepts(method, chain, backend=None):
     """Whether ``method`` (on ``backend``, default: any) can evolve ``chain``.
 
@@ -85,4 +101,4 @@ def accepts(method, chain, backend=None):
 
 
 __all__ = ["ARRAY_BACKENDS", "METHODS", "QUIMB_MAX_THETA", "Engine", "EngineOptions", "ExactEngine", "QuimbTEBD",
-           "SectorBasis", "TenpyTDVP", "TenpyTEBD", "accepts", "default_backend"]
+           "SectorBasis", "TenpyTDVP", "TenpyTEBD", "accepts", "default_backend", "resolve_backend"]

@@ -128,14 +128,16 @@ class EvolutionSection(Section):
     """Time evolution: algorithm, time step, truncation."""
 
     method: str = Field("tebd2", description="algorithm: one of {methods}")
-    backend: str | None = Field(None, description="library running the method (default: the first listed "
-                                "for it in tnmbl.engines.METHODS: {backends})")
+    backend: str | None = Field(None, description="library running the method ({backends}); default: "
+                                "chosen by method and size (tnmbl.engines.default_backend, from the benchmarks)")
     dt: float = Field(0.05, gt=0, description="time step; t_final and output_dt must be multiples of it")
     t_final: float = Field(ge=0, description="final time (required)")
     chi_max: int = Field(128, ge=1, le=65536, description="largest MPS bond dimension")
     svd_cutoff: float = Field(1e-10, ge=0, lt=1, description="discard Schmidt values below this")
     conserve: Literal["auto"] | bool = Field("auto", description="use the U(1) charge (N or S^z); 'auto': "
                                              "when the model and state allow it")
+    array_backend: str | None = Field(None, description="array library of backends that run on several "
+                                      "(quimb: numpy, torch, cupy; GPU where present); default numpy")
     order: int | None = Field(None, description="order of the integrator; implied by the method "
                               "(tebd2 -> 2, tebd4 -> 4) and must agree with it if given")
 
@@ -407,11 +409,18 @@ def _evolution_problems(ev: EvolutionSection):
     problems, resolved = [], {}
     methods = _methods()
     backends = methods[ev.method]
-    backend = ev.backend if ev.backend is not None else next(iter(backends))
-    if backend not in backends:
+    backend = ev.backend  # None: resolved by size once the chain is built (_build_problems)
+    if backend is not None and backend not in backends:
         problems.append(f"evolution.backend = {backend!r}: method {ev.method!r} runs on "
                         f"{', '.join(backends)}{_suggest(backend, backends)}")
-    resolved["backend"] = backend
+    if ev.array_backend is not None:
+        from ..engines import ARRAY_BACKENDS
+
+        allowed = ARRAY_BACKENDS.get(backend, ("numpy",)) if backend is not None else \
+            sorted({a for arrays in ARRAY_BACKENDS.values() for a in arrays})
+        if ev.array_backend not in allowed:
+            problems.append(f"evolution.array_backend = {ev.array_backend!r}: backend {backend or 'any'!r} "
+                            f"runs on {', '.join(allowed)}; use backend: quimb for torch / cupy arrays")
     implied = {"tebd2": 2, "tebd4": 4}.get(ev.method)
     if ev.order is not None and implied is not None and ev.order != implied:
         problems.append(f"evolution.order = {ev.order}: method {ev.method!r} is of order {implied}; "
@@ -567,8 +576,10 @@ def validate_config(raw, *, name="run", check_build=True) -> RunConfig:
         state_ok = not more
     conserve = None
     if check_build and model_ok:
-        more, conserve = _build_problems(sections, params, state_ok)
+        more, conserve, backend = _build_problems(sections, params, state_ok)
         problems += more
+        if backend is not None:
+            resolved_ev["backend"] = backend
     if problems:
         raise ConfigError(problems)
 
@@ -585,6 +596,7 @@ def validate_config(raw, *, name="run", check_build=True) -> RunConfig:
 
 def _build_problems(sections, params, state_ok):
     """Build chain, state and observables (cheap, no evolution); their errors as problems."""
+    from ..engines import METHODS, accepts, resolve_backend
     from ..evolution import resolve_conserve
     from ..observables import get_observable
 
@@ -592,10 +604,20 @@ def _build_problems(sections, params, state_ok):
     try:
         chain = _models()[name](**_factory_kwargs(params))
     except TnmblError as exc:
-        return [_where(exc, "model")], None
+        return [_where(exc, "model")], None, None
     except (TypeError, ValueError) as exc:  # a parameter combination the checks above let through
-        return [f"model = {name!r}: the factory refused these parameters ({type(exc).__name__}: {exc})"], None
+        return [f"model = {name!r}: the factory refused these parameters ({type(exc).__name__}: {exc})"], None, None
     problems = []
+    backend = None
+    if "evolution" in sections:
+        ev = sections["evolution"]
+        backend = resolve_backend(ev.method, chain, ev.chi_max, ev.backend, ev.array_backend, ev.conserve)
+        if backend not in METHODS[ev.method]:
+            backend = None  # reported by _evolution_problems
+        else:
+            ok, reason = accepts(ev.method, chain, backend)
+            if not ok:
+                problems.append(f"evolution.method = {ev.method!r}: {reason}")
     obs = sections.get("observables", ObservablesSection())
     for i, nm in enumerate(obs.names):
         try:
@@ -603,18 +625,24 @@ def _build_problems(sections, params, state_ok):
         except TnmblError as exc:
             problems.append(f"observables.names[{i}] = {nm!r}: {str(exc).split(': ', 1)[-1]}")
     if not state_ok:
-        return problems, None
+        return problems, None, backend
     try:
         state = _build_state(sections["state"], chain)
     except TnmblError as exc:
-        return problems + [_where(exc, "state")], None
+        return problems + [_where(exc, "state")], None, backend
     if "evolution" not in sections:
-        return problems, None
+        return problems, None, backend
     try:
         conserve = resolve_conserve(chain, state, sections["evolution"].conserve)
     except TnmblError as exc:
-        return problems + [f"evolution.{exc}"], None
-    return problems, conserve
+        return problems + [f"evolution.{exc}"], None, backend
+    if conserve and backend is not None and not getattr(METHODS[sections["evolution"].method][backend],
+                                                        "supports_conservation", True):
+        if sections["evolution"].conserve is True:
+            problems.append(f"evolution.conserve = True: backend {backend!r} has no U(1) charge blocks; "
+                            "use backend: tenpy, or conserve: auto")
+        conserve = False  # 'auto' on a dense backend
+    return problems, conserve, backend
 
 
 def parse_yaml(text, source="<config>"):

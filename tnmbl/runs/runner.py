@@ -77,7 +77,8 @@ def make_evolution(cfg: RunConfig):
         ev = cfg.evolution
         evo = Evolution(chain, state, ev.method, dt=ev.dt, t_final=ev.t_final, chi_max=ev.chi_max,
                         svd_cutoff=ev.svd_cutoff, observables=list(cfg.observables.names),
-                        output_dt=cfg.observables.output_dt, conserve=ev.conserve, backend=ev.backend)
+                        output_dt=cfg.observables.output_dt, conserve=ev.conserve, backend=ev.backend,
+                        array_backend=ev.array_backend)
     except TnmblError as exc:
         raise ConfigError([f"{exc} (raised while building the engine)"]) from None
     return chain, evo

@@ -2,8 +2,13 @@
 
 import numpy as np
 import pytest
+from threadpoolctl import threadpool_limits
 
 import tnmbl
+
+# BLAS on one thread for the whole suite: on this 2-core machine, shared with other processes,
+# OpenBLAS threads made TeNPy / quimb SVDs up to 12x slower (shared/measured.md, tests/backends)
+threadpool_limits(limits=1, user_api="blas")
 
 
 @pytest.fixture(scope="session")

@@ -125,8 +125,8 @@ def main(path, plot_only=False):
         s = sp.spreading(sp.Series(rt["times"], rt["positions"], rt["energy_density"], "energy_density"))
         ok = s.times > 0
         axes[4].loglog(s.times[ok], s.width[ok], color="k", label="width of excess energy")
-        axes[4].set(xlabel="t", ylabel=r"$\sigma(t)$", title=f"rotor L={kr['L']}, g={kr['g']}: beta "
-                    f"{kr['beta_inside']} on {kr['region']} in beta {kr['beta_outside']}, M={kr['M']}")
+        axes[4].set(xlabel="t", ylabel=r"$\sigma(t)$", title=f"rotor L={kr['L']}, g={kr['g']}, M={kr['M']}:\n"
+                    f"beta {kr['beta_inside']} on {kr['region']} in beta {kr['beta_outside']}")
         axes[4].legend(fontsize=7)
         report.append(("rotor", s.width[0], s.width[-1]))
     c = cfg["chain"]

@@ -35,3 +35,39 @@ def test_sampled_bubble_problems_are_reported(state, needle):
         del raw["state"]["region"]
     with pytest.raises(ConfigError, match=needle):
         validate_config(raw)
+
+
+def _mixed_cfg(tmp_path, **evolution):
+    return {"model": {"name": "xxz", "L": 6, "g": 1.0, "J": 0.4},
+            "state": {"kind": "mixed_bubble", "region": [2, 4], "background": "down"},
+            "evolution": dict({"method": "tebd2", "backend": "tenpy", "dt": 0.05, "t_final": 0.2,
+                               "chi_max": 16}, **evolution),
+            "observables": {"names": ["density"], "output_dt": 0.1},
+            "output": {"path": str(tmp_path / "mixed.h5"), "figure": False}, "seed": 1}
+
+
+def test_mixed_bubble_kind_runs_on_the_purification_and_resumes(tmp_path):
+    from tnmbl.engines.bubble_purification import evolve_mixed
+    from tnmbl.runs import runner
+    from tnmbl.runs.storage import read_results
+    from tnmbl.states.bubbles import mixed_bubble
+
+    cfg = validate_config(_mixed_cfg(tmp_path))
+    summary = runner.run(cfg)
+    runner.resume(summary.results, t_final=0.4)
+    res = read_results(summary.results)
+    chain = build_chain(cfg)
+    direct = evolve_mixed(chain, mixed_bubble(chain, (2, 4), "down"), "tebd2", dt=0.05, t_final=0.4,
+                          output_dt=0.1, chi_max=16, observables=["density"])
+    np.testing.assert_allclose(res["observables"]["density"][0], [-1, -1, 0, 0, -1, -1], atol=1e-12)
+    np.testing.assert_allclose(res["time"], direct.times)
+    np.testing.assert_allclose(res["observables"]["density"], direct["density"], atol=1e-10)
+    assert np.ptp(res["observables"]["density"][:, 1]) > 1e-3  # it moved
+
+
+def test_mixed_bubble_kind_refuses_a_backend_it_does_not_run_on(tmp_path):
+    from tnmbl.runs import runner
+
+    cfg = validate_config(_mixed_cfg(tmp_path, backend="quimb"))
+    with pytest.raises(ConfigError, match="backend"):
+        runner.run(cfg)

@@ -102,6 +102,20 @@ class PurificationBubbleTEBD(TenpyMPSEngine):
         eps = sum(float(e.eps) for e in self.tebd._trunc_err_bonds)  # trunc_err.eps double-counts (TenpyTEBD)
         return {"truncation_error": eps, "chi": int(max(self.psi.chi)), "norm": float(self.psi.norm)}
 
+    def get_resume_data(self):
+        err = self.tebd.trunc_err
+        return {"psi": self.psi, "step": self.step, "trunc_err": [float(err.eps), float(err.ov)]}
+
+    def set_resume_data(self, data):
+        """Continue from ``get_resume_data()`` output (as :class:`~tnmbl.engines.TenpyTEBD`)."""
+        from tenpy.algorithms.truncation import TruncationError
+
+        self.psi = self.tebd.psi = data["psi"]
+        self.step = int(data["step"])
+        self.tebd.evolved_time = self.step * self.options.dt
+        eps, ov = data.get("trunc_err", (0.0, 1.0))
+        self.tebd.trunc_err = TruncationError(float(eps), float(ov))
+
 
 class MixedEvolution(Evolution):
     """:class:`~tnmbl.Evolution` of a :class:`~tnmbl.states.bubbles.MixedBubble`.
@@ -117,10 +131,11 @@ class MixedEvolution(Evolution):
         if not isinstance(state, MixedBubble):
             fail(StateError, "state", getattr(state, "label", state), "is not a mixed bubble",
                  "build one with tnmbl.states.bubbles.mixed_bubble, or use tnmbl.evolve for pure states")
-        for key in ("backend", "conserve", "array_backend"):
-            if kwargs.get(key) not in (None, "auto", False):
-                fail(OptionError, key, kwargs[key], "a mixed bubble runs on TeNPy's purification TEBD, dense",
-                     f"leave {key} out")
+        allowed = {"backend": (None, "tenpy"), "conserve": ("auto", False), "array_backend": (None, "numpy")}
+        for key, ok in allowed.items():
+            if kwargs.get(key, ok[0]) not in ok:
+                fail(OptionError, key, kwargs[key], "a mixed bubble runs on TeNPy's purification TEBD, dense, "
+                     "on NumPy", f"use {key}: {ok[-1] if key != 'conserve' else 'auto'} (or leave it out)")
             kwargs.pop(key, None)
         super().__init__(chain, state.background, method, backend="tenpy", conserve=False, **kwargs)
         pure = self.engine

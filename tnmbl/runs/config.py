@@ -73,8 +73,10 @@ STATE_KINDS = {
     "domain_wall": ("domain_wall", ("high", "low", "at")),
     "bubble": ("bubble", ("region", "background", "inside")),
     "sampled_bubble": ("sampled_bubble_member", ("region", "background", "beta")),  # issue 7
+    "mixed_bubble": ("mixed_bubble", ("region", "background", "beta")),  # issue 7: runs on the purification
 }
-STATE_REQUIRED = {"bubble": ("region", "background", "inside"), "sampled_bubble": ("region", "background")}
+STATE_REQUIRED = {"bubble": ("region", "background", "inside"), "sampled_bubble": ("region", "background"),
+                  "mixed_bubble": ("region", "background")}
 #: state kinds drawn at random: the factory gets the run's seed (an ensemble's members differ)
 STATE_SEEDED = ("sampled_bubble",)
 
@@ -110,9 +112,12 @@ class StateSection(Section):
     high: Scalar | None = Field(None, description="`neel`, `domain_wall`: the high value (default 1 boson / up)")
     low: Scalar | None = Field(None, description="`neel`, `domain_wall`: the low value (default 0 / down)")
     at: int | None = Field(None, description="`domain_wall`: first site of the low side (default L // 2)")
-    region: list[int] | None = Field(None, description="`bubble`, `sampled_bubble`: [a, b), the sites of the bubble")
-    beta: float | None = Field(None, ge=0, description="`sampled_bubble`: inverse temperature of the bubble's "
-                               "local Gibbs weights (default 0: infinite temperature); sites drawn with the run's seed")
+    region: list[int] | None = Field(None, description="`bubble`, `sampled_bubble`, `mixed_bubble`: [a, b), the "
+                                     "sites of the bubble")
+    beta: float | None = Field(None, ge=0, description="`sampled_bubble`, `mixed_bubble`: inverse temperature of "
+                               "the bubble's local Gibbs weights (default 0: infinite temperature); `sampled_bubble` "
+                               "draws its sites with the run's seed, `mixed_bubble` runs on the purification "
+                               "(method tebd2/tebd4, backend tenpy)")
 
     @field_validator("kind")
     @classmethod
@@ -120,7 +125,8 @@ class StateSection(Section):
         if v not in STATE_KINDS:
             raise ValueError(f"unknown initial state{_suggest(v, STATE_KINDS)}")
         return v
-    background: Scalar | None = Field(None, description="`bubble`, `sampled_bubble`: value outside the region")
+    background: Scalar | None = Field(None, description="`bubble`, `sampled_bubble`, `mixed_bubble`: value "
+                                      "outside the region")
     inside: Scalar | None = Field(None, description="`bubble`: value inside the region")
 
 

@@ -75,6 +75,8 @@ def make_evolution(cfg: RunConfig):
         chain = build_chain(cfg)
         state = build_state(cfg, chain)
         ev = cfg.evolution
+        if getattr(state, "mixed", False):  # issue 7: a mixed bubble runs on its purification engine
+            from ..engines.bubble_purification import MixedEvolution as Evolution  # noqa: N814
         evo = Evolution(chain, state, ev.method, dt=ev.dt, t_final=ev.t_final, chi_max=ev.chi_max,
                         svd_cutoff=ev.svd_cutoff, observables=list(cfg.observables.names),
                         output_dt=cfg.observables.output_dt, conserve=ev.conserve, backend=ev.backend,

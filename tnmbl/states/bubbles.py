@@ -123,6 +123,7 @@ class MixedBubble:
         return False
 
     basis_indices = None
+    mixed = True  # the YAML runner evolves it with tnmbl.engines.bubble_purification
 
     def density_matrices(self):
         """The one-site density matrices, ``(L, d, d)``."""

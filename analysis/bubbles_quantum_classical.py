@@ -42,9 +42,9 @@ def cached(name, fn):
     return out
 
 
-def quantum(cfg, chi_max, dt):
+def quantum(cfg, chi_max, dt, n_max=None):
     c, b, q = cfg["chain"], cfg["bubble"], cfg["quantum"]
-    chain = tnmbl.models.bose_hubbard(L=c["L"], U=c["U"], g=c["g"], n_max=q["n_max"])
+    chain = tnmbl.models.bose_hubbard(L=c["L"], U=c["U"], g=c["g"], n_max=n_max or q["n_max"])
     psi = tnmbl.states.bubble(chain, tuple(b["region"]), b["outside"], b["inside"])
     r = tnmbl.evolve(chain, psi, q["method"], dt=dt, t_final=q["t_final"], chi_max=chi_max,
                      output_dt=q["output_dt"], observables=["density", "entanglement"])
@@ -84,6 +84,8 @@ def main(path, plot_only=False):
         f"bh_chi{q['chi_max']}_dt{q['dt']:g}": lambda: quantum(cfg, q["chi_max"], q["dt"]),
         f"bh_chi{q['check']['chi_max']}_dt{q['dt']:g}": lambda: quantum(cfg, q["check"]["chi_max"], q["dt"]),
         f"bh_chi{q['chi_max']}_dt{q['check']['dt']:g}": lambda: quantum(cfg, q["chi_max"], q["check"]["dt"]),
+        f"bh_nmax{q['check']['n_max']}_chi{q['check']['chi_max']}": lambda: quantum(
+            cfg, q["check"]["chi_max"], q["dt"], q["check"]["n_max"]),
         f"dnls_dt{k['dt']:g}": lambda: classical(cfg, k["dt"]),
         f"dnls_dt{k['check']['dt']:g}": lambda: classical(cfg, k["check"]["dt"]),
         "rotor": lambda: rotor(cfg),
@@ -104,6 +106,8 @@ def main(path, plot_only=False):
     styles = {f"bh_chi{q['chi_max']}_dt{q['dt']:g}": ("tab:blue", "-", f"BH chi={q['chi_max']} dt={q['dt']}"),
               f"bh_chi{q['check']['chi_max']}_dt{q['dt']:g}": ("tab:blue", "--", f"BH chi={q['check']['chi_max']}"),
               f"bh_chi{q['chi_max']}_dt{q['check']['dt']:g}": ("tab:blue", ":", f"BH dt={q['check']['dt']}"),
+              f"bh_nmax{q['check']['n_max']}_chi{q['check']['chi_max']}": (
+                  "tab:cyan", "-.", f"BH n_max={q['check']['n_max']} chi={q['check']['chi_max']}"),
               f"dnls_dt{k['dt']:g}": ("tab:red", "-", f"DNLS M={k['M']} dt={k['dt']}"),
               f"dnls_dt{k['check']['dt']:g}": ("tab:red", ":", f"DNLS dt={k['check']['dt']}")}
     report = []

@@ -123,3 +123,21 @@ def test_same_functions_take_classical_results_and_results_files(tmp_path):
 def _bh6():
     chain = tnmbl.models.bose_hubbard(L=6, U=1.0, g=0.3, n_max=2)
     return chain, tnmbl.states.bubble(chain, (2, 4), 2, 0)
+
+
+@pytest.mark.parametrize("backend", ["tenpy", "quimb"])
+def test_thermalization_distance_from_mps_agrees_with_exact(backend):
+    chain = tnmbl.models.xxz_with_bath(L=8, g=1.0, J=0.3, W=3.0, bath=(0, 3), bath_hx=0.6, seed=3)
+    psi = tnmbl.states.neel(chain)
+    kw = dict(dt=0.05, t_final=2.0, output_dt=0.25, observables=["density"])
+    exact = tnmbl.evolve(chain, psi, "exact", **kw)
+    res = tnmbl.evolve(chain, psi, "tebd4", backend=backend, chi_max=64, **kw)
+    _, _, r_ex = sp.relaxed_fraction(exact, "density", window=2)
+    _, _, r_mps = sp.relaxed_fraction(res, "density", window=2)
+    np.testing.assert_allclose(r_mps, r_ex, atol=1e-5)
+    margin = np.abs(r_ex - 0.5).min()  # no site sits on the level, so the distances must agree exactly
+    assert margin > 1e-3
+    _, d_ex = sp.thermalization_distance(exact, "density", bath=(0, 3), level=0.5, window=2)
+    _, d_mps = sp.thermalization_distance(res, "density", bath=(0, 3), level=0.5, window=2)
+    np.testing.assert_array_equal(d_mps, d_ex)
+    assert d_ex.max() >= 1  # the bath does thermalize a neighbour in this window

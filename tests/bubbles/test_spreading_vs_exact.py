@@ -141,3 +141,12 @@ def test_thermalization_distance_from_mps_agrees_with_exact(backend):
     _, d_mps = sp.thermalization_distance(res, "density", bath=(0, 3), level=0.5, window=2)
     np.testing.assert_array_equal(d_mps, d_ex)
     assert d_ex.max() >= 1  # the bath does thermalize a neighbour in this window
+
+
+def test_series_reads_a_sweep_summary_point_as_its_ensemble_mean():
+    t = np.arange(3.0)
+    point = {"time": t, "observables": {"density": {"mean": np.ones((3, 4)), "sem": np.zeros((3, 4)),
+                                                    "positions": np.arange(4.0)}}}
+    s = sp.series(point, "density")
+    np.testing.assert_array_equal(s.values, 1.0)
+    np.testing.assert_array_equal(s.positions, np.arange(4.0))

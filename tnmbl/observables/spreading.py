@@ -59,8 +59,10 @@ def series(source, name):
     ----------
     source : Result | str | os.PathLike | dict | Series
         An engine's :class:`~tnmbl.Result` (quantum or classical), the path of a ``tnmbl
-        run`` results file, the dict of :func:`tnmbl.runs.storage.read_results`, or a
-        :class:`Series` (returned as is).
+        run`` results file, the dict of :func:`tnmbl.runs.storage.read_results`, a point of
+        :func:`tnmbl.runs.sweep.read_summary` (its ensemble mean), anything with ``times``,
+        ``data`` and ``positions`` (e.g. :class:`~tnmbl.states.bubbles.EnsembleResult`), or
+        a :class:`Series` (returned as is).
     name : str
         Observable name (``density``, ``energy_density``, ``entanglement``, ...).
     """
@@ -75,6 +77,9 @@ def series(source, name):
         if name not in obs:
             fail(ObservableError, "observable", name, f"not in the results file; measured: {sorted(obs)}",
                  "add it to observables.names and run again")
+        if isinstance(obs[name], dict):  # a point of a sweep summary: the ensemble mean
+            return Series(np.asarray(source["time"], float), np.asarray(obs[name]["positions"], float),
+                          np.asarray(obs[name]["mean"], float), name)
         return Series(np.asarray(source["time"], float), np.asarray(source["positions"][name], float),
                       np.asarray(obs[name], float), name)
     if not (hasattr(source, "data") and hasattr(source, "positions")):

@@ -136,11 +136,11 @@ def main(path, plot_only=False):
             axes[3].errorbar(np.arange(b, m["L"]) - b + 1, diff.mean(0)[b:],
                              diff.std(0, ddof=1)[b:] / np.sqrt(len(diff)), fmt="o-", color=col, capsize=2,
                              label=f"W={W:g}, l_c={lc:.2f}")
-            if np.isfinite(lc):
+            if lc <= m["L"] - b:
                 axes[3].axvline(lc, color=col, ls=":", lw=1)
             axes[1].plot(t, np.mean(dist[True], 0), "--", color=col)
         axes[1].plot(t, np.mean(dist[False], 0), "-", color=col, label=f"W={W:g}: xi={xi:.2f}, l_c={lc:.2f}")
-        if np.isfinite(lc):
+        if lc <= m["L"] - b:  # l_c beyond the chain's localized part is not drawn (see the legend)
             axes[1].axhline(lc, color=col, ls=":", lw=1)
         lines.append((W, xi, lc, float(np.mean(dist[False], 0)[-1]),
                       float(np.mean(dist[True], 0)[-1]) if dist[True] else np.nan, len(dist[False])))

@@ -66,8 +66,9 @@ def test_mixed_bubble_kind_runs_on_the_purification_and_resumes(tmp_path):
 
 
 def test_mixed_bubble_kind_refuses_a_backend_it_does_not_run_on(tmp_path):
-    from tnmbl.runs import runner
-
-    cfg = validate_config(_mixed_cfg(tmp_path, backend="quimb"))
-    with pytest.raises(ConfigError, match="backend"):
-        runner.run(cfg)
+    with pytest.raises(ConfigError, match="evolution.backend = 'quimb': a mixed bubble runs on TeNPy"):
+        validate_config(_mixed_cfg(tmp_path, backend="quimb"))  # refused before any compute
+    raw = _mixed_cfg(tmp_path)
+    del raw["evolution"]["backend"]  # left out: resolved to the purification's backend, not by size
+    cfg = validate_config(raw)
+    assert cfg.evolution.backend == "tenpy" and cfg.evolution.conserve is False

@@ -638,6 +638,14 @@ def _build_problems(sections, params, state_ok):
         return problems + [_where(exc, "state")], None, backend
     if "evolution" not in sections:
         return problems, None, backend
+    if getattr(state, "mixed", False):  # a mixed bubble runs on TeNPy's purification TEBD, dense, on NumPy
+        ev = sections["evolution"]
+        for key, value, ok in (("backend", ev.backend, (None, "tenpy")), ("conserve", ev.conserve, ("auto", False)),
+                               ("array_backend", ev.array_backend, (None, "numpy"))):
+            if value not in ok:
+                problems.append(f"evolution.{key} = {value!r}: a mixed bubble runs on TeNPy's purification TEBD "
+                                f"(dense, NumPy); use {key}: {ok[-1] if key != 'conserve' else 'auto'} or leave it out")
+        return problems, False, "tenpy"
     try:
         conserve = resolve_conserve(chain, state, sections["evolution"].conserve)
     except TnmblError as exc:

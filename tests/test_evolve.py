@@ -217,6 +217,26 @@ def test_zero_hamiltonian_and_unused_engines():
     gc.collect()  # a built, never-run TeNPy engine must not warn (warnings are errors here)
 
 
+@pytest.mark.parametrize("backend", ["tenpy", "quimb"])
+def test_resume_continues_state_and_truncation_error(small_models, backend):
+    """An engine resumed from get_resume_data() continues exactly, its truncation error included."""
+    chain, st = small_models["xxz"]
+    kw = dict(dt=0.1, t_final=2.0, chi_max=6, observables=["density"], backend=backend)
+    straight = tnmbl.Evolution(chain, st, "tebd2", **kw)
+    straight.engine.advance(10)  # runs split at output times; so does the resumed one
+    straight.engine.advance(10)
+    first = tnmbl.Evolution(chain, st, "tebd2", **kw)
+    first.engine.advance(10)
+    data = first.engine.get_resume_data()
+    resumed = tnmbl.Evolution(chain, st, "tebd2", **kw)
+    resumed.engine.set_resume_data(data)
+    resumed.engine.advance(10)
+    h0, h1 = straight.engine.health(), resumed.engine.health()
+    assert h0["truncation_error"] > 1e-6  # chi = 6 truncates
+    assert h1["truncation_error"] == pytest.approx(h0["truncation_error"], rel=1e-10)
+    assert np.allclose(resumed.measure().values["density"], straight.measure().values["density"], atol=1e-12)
+
+
 def test_tebd_refuses_periodic_chains():
     chain = tnmbl.models.xxz(6, bc="periodic")
     with pytest.raises(OptionError, match="open chains.*method='exact'"):

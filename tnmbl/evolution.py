@@ -281,6 +281,12 @@ def evolve(chain, state, method=None, *, dt=0.05, t_final, chi_max=128, svd_cuto
     ev = Evolution(chain, state, "tebd2" if method is None else method, dt=dt, t_final=t_final, chi_max=chi_max,
                    svd_cutoff=svd_cutoff, observables=observables, output_dt=output_dt, conserve=conserve,
                    backend=backend, array_backend=array_backend)
+    return collect(ev, callback)
+
+
+def collect(ev, callback=None):
+    """Run an :class:`Evolution` (or a subclass) to the end and gather its rows in a :class:`Result`."""
+    chain = ev.chain
     rows = []
     for row in ev:
         rows.append(row)

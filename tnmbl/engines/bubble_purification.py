@@ -32,7 +32,7 @@ import numpy as np
 
 from ..errors import OptionError, StateError, fail
 from ..evolution import Evolution
-from .tenpy_tebd import TenpyMPSEngine
+from .tenpy_tebd import TebdStepping, TenpyMPSEngine
 
 
 def purification_of(state, site):
@@ -57,7 +57,7 @@ def purification_of(state, site):
                            unit_cell_width=L)
 
 
-class PurificationBubbleTEBD(TenpyMPSEngine):
+class PurificationBubbleTEBD(TebdStepping, TenpyMPSEngine):
     """TEBD (order 2 or 4) of a mixed bubble's purification (module docstring).
 
     Built by :class:`MixedEvolution`, which hands over the TeNPy model and site.
@@ -94,28 +94,6 @@ class PurificationBubbleTEBD(TenpyMPSEngine):
         # tnmbl.engines.purification does (PurificationMPS.expectation_value wants q labels)
         return np.real(MPSEnvironment(self.psi, self.psi).expectation_value(ops, sites=sites))
 
-    def advance(self, n_steps):
-        self.tebd.run_evolution(n_steps, self.options.dt)
-        self.step += n_steps
-
-    def health(self):
-        eps = sum(float(e.eps) for e in self.tebd._trunc_err_bonds)  # trunc_err.eps double-counts (TenpyTEBD)
-        return {"truncation_error": eps, "chi": int(max(self.psi.chi)), "norm": float(self.psi.norm)}
-
-    def get_resume_data(self):
-        err = self.tebd.trunc_err
-        return {"psi": self.psi, "step": self.step, "trunc_err": [float(err.eps), float(err.ov)]}
-
-    def set_resume_data(self, data):
-        """Continue from ``get_resume_data()`` output (as :class:`~tnmbl.engines.TenpyTEBD`)."""
-        from tenpy.algorithms.truncation import TruncationError
-
-        self.psi = self.tebd.psi = data["psi"]
-        self.step = int(data["step"])
-        self.tebd.evolved_time = self.step * self.options.dt
-        eps, ov = data.get("trunc_err", (0.0, 1.0))
-        self.tebd.trunc_err = TruncationError(float(eps), float(ov))
-
 
 class MixedEvolution(Evolution):
     """:class:`~tnmbl.Evolution` of a :class:`~tnmbl.states.bubbles.MixedBubble`.
@@ -148,17 +126,6 @@ def evolve_mixed(chain, state, method="tebd2", *, callback=None, **kwargs):
     """:func:`tnmbl.evolve` for a :class:`~tnmbl.states.bubbles.MixedBubble`: same options
     (``dt``, ``t_final``, ``chi_max``, ``svd_cutoff``, ``observables``, ``output_dt``) and
     the same :class:`~tnmbl.Result`; ``meta["backend"]`` is ``"purification"``."""
-    from ..evolution import Result
+    from ..evolution import collect
 
-    ev = MixedEvolution(chain, state, method, **kwargs)
-    rows = []
-    for row in ev:
-        rows.append(row)
-        if callback is not None:
-            callback(row)
-    data = {o.name: np.array([r.values[o.name] for r in rows]) for o in ev.observables}
-    positions = {o.name: o.positions(chain) for o in ev.observables}
-    health = {k: np.array([r.health[k] for r in rows]) for k in rows[0].health}
-    meta = ev.meta()
-    meta["timing"] = dict(ev.timing)
-    return Result(np.array([r.time for r in rows]), data, positions, health, meta, ev.engine)
+    return collect(MixedEvolution(chain, state, method, **kwargs), callback)

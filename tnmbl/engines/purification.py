@@ -41,7 +41,7 @@ from __future__ import annotations
 import numpy as np
 
 from ..errors import ObservableError, OptionError, fail
-from .tenpy_tebd import _labels, tenpy_model, tenpy_site
+from .tenpy_tebd import local_op_to_npc, tenpy_model, tenpy_site
 
 DISENTANGLERS = ("backwards", None)
 _THERMAL_CACHE = []  # (chain, key, (psi, imaginary-time truncation error)): the last few beta > 0 states
@@ -265,19 +265,7 @@ class PurificationCorrelator:
     # -- operators -------------------------------------------------------------------
     def npc_op(self, op):
         """The TeNPy form of a contiguous :class:`LocalOp` (labels ``p0, p0*, ...``)."""
-        from tenpy.linalg import np_conserved as npc
-
-        k, d = len(op.sites), self.chain.site.dim
-        if not op.contiguous:
-            fail(ObservableError, "operator sites", op.sites, "TeNPy measures operators on adjacent sites")
-        arr = np.asarray(op.matrix, dtype=complex).reshape((d,) * (2 * k))
-        arr = arr.transpose([i for j in range(k) for i in (j, j + k)])
-        legs = [leg for _ in range(k) for leg in (self.site.leg, self.site.leg.conj())]
-        try:
-            return npc.Array.from_ndarray(arr, legs, dtype=complex, labels=_labels(k))
-        except ValueError as exc:
-            fail(ObservableError, "operator", f"on sites {op.sites}",
-                 f"does not conserve {self.chain.site.charge_name} ({exc})", "use conserve=False")
+        return local_op_to_npc(op, self.site, self.chain.site.charge_name)
 
     def apply(self, b):
         """``B |rho^1/2>`` for a :class:`LocalOp` ``b``, or the sum of a list of them (an MPO)."""

@@ -83,6 +83,24 @@ def _labels(k):
     return [lab for i in range(k) for lab in (f"p{i}", f"p{i}*")]
 
 
+def local_op_to_npc(op, site, charge_name="charge"):
+    """The TeNPy form of a contiguous :class:`~tnmbl.chain.LocalOp` on TeNPy ``site``s
+    (legs ``p0, p0*, p1, p1*, ...``; ``p, p*`` for one site), charges detected."""
+    from tenpy.linalg import np_conserved as npc
+
+    k, d = len(op.sites), site.leg.ind_len
+    if not op.contiguous:
+        fail(ObservableError, "operator sites", op.sites, "TeNPy measures operators on adjacent sites")
+    arr = np.asarray(op.matrix, dtype=complex).reshape((d,) * (2 * k))
+    arr = arr.transpose([i for j in range(k) for i in (j, j + k)])
+    legs = [leg for _ in range(k) for leg in (site.leg, site.leg.conj())]
+    try:
+        return npc.Array.from_ndarray(arr, legs, dtype=complex, labels=_labels(k))
+    except ValueError as exc:
+        fail(ObservableError, "operator", f"on sites {op.sites}", f"does not conserve {charge_name} ({exc})",
+             "run with conserve=False to measure it")
+
+
 class TenpyMPSEngine(Engine):
     """Shared part of the TeNPy engines: model, MPS, measurement of local operators."""
 
@@ -107,20 +125,7 @@ class TenpyMPSEngine(Engine):
         self._cache = {}
 
     def _npc(self, op):
-        from tenpy.linalg import np_conserved as npc
-
-        k, d = len(op.sites), self.chain.site.dim
-        if not op.contiguous:
-            fail(ObservableError, "operator sites", op.sites, "TeNPy measures operators on adjacent sites")
-        arr = np.asarray(op.matrix, dtype=complex).reshape((d,) * (2 * k))
-        arr = arr.transpose([i for j in range(k) for i in (j, j + k)])
-        legs = [leg for _ in range(k) for leg in (self.site.leg, self.site.leg.conj())]
-        try:
-            return npc.Array.from_ndarray(arr, legs, dtype=complex, labels=_labels(k))
-        except ValueError as exc:
-            fail(ObservableError, "operator", f"on sites {op.sites}",
-                 f"does not conserve {self.chain.site.charge_name} ({exc})",
-                 "run with conserve=False to measure it")
+        return local_op_to_npc(op, self.site, self.chain.site.charge_name)
 
     def expect(self, key, local_ops):
         if key not in self._cache:
@@ -140,7 +145,41 @@ class TenpyMPSEngine(Engine):
         return {"psi": self.psi, "step": self.step}
 
 
-class TenpyTEBD(TenpyMPSEngine):
+class TebdStepping:
+    """Stepping, health and resume of engines that drive a TeNPy TEBD algorithm ``self.tebd``
+    on the MPS ``self.psi`` (:class:`TenpyTEBD`, the purification engines)."""
+
+    def advance(self, n_steps):
+        self.tebd.run_evolution(n_steps, self.options.dt)
+        self.step += n_steps
+
+    _truncation_before = 0.0  # accumulated before a resume (the per-bond record restarts at 0)
+
+    def health(self):
+        # TeNPy 1.1.1 adds the truncation error twice in run_evolution (verified exactly 2x):
+        # sum its per-bond record instead of trusting trunc_err.eps
+        eps = self._truncation_before + sum(float(e.eps) for e in self.tebd._trunc_err_bonds)
+        return {"truncation_error": eps, "chi": int(max(self.psi.chi)), "norm": float(self.psi.norm)}
+
+    def get_resume_data(self):
+        err = self.tebd.trunc_err
+        return {"psi": self.psi, "step": self.step, "truncation_error": self.health()["truncation_error"],
+                "trunc_err": [float(err.eps), float(err.ov)]}
+
+    def set_resume_data(self, data):
+        """Continue from ``get_resume_data()`` output: MPS, step and accumulated truncation error."""
+        from tenpy.algorithms.truncation import TruncationError
+
+        self.psi = self.tebd.psi = data["psi"]
+        self.step = int(data["step"])
+        self.tebd.evolved_time = self.step * self.options.dt
+        eps, ov = data.get("trunc_err", (0.0, 1.0))
+        self.tebd.trunc_err = TruncationError(float(eps), float(ov))
+        fresh = sum(float(e.eps) for e in self.tebd._trunc_err_bonds)
+        self._truncation_before = float(data.get("truncation_error", eps / 2)) - fresh
+
+
+class TenpyTEBD(TebdStepping, TenpyMPSEngine):
     """TEBD of 2nd or 4th order through TeNPy's ``TEBDEngine``."""
 
     def __init__(self, chain, state, options):
@@ -162,25 +201,3 @@ class TenpyTEBD(TenpyMPSEngine):
         self.tebd.options.touch("order")
         self.tebd.trunc_params.touch("chi_max", "svd_min")
 
-    def advance(self, n_steps):
-        self.tebd.run_evolution(n_steps, self.options.dt)
-        self.step += n_steps
-
-    def health(self):
-        eps = sum(float(e.eps) for e in self.tebd._trunc_err_bonds)  # trunc_err.eps double-counts
-        return {"truncation_error": eps, "chi": int(max(self.psi.chi)),
-                "norm": float(self.psi.norm)}
-
-    def get_resume_data(self):
-        err = self.tebd.trunc_err
-        return {"psi": self.psi, "step": self.step, "trunc_err": [float(err.eps), float(err.ov)]}
-
-    def set_resume_data(self, data):
-        """Continue from ``get_resume_data()`` output: MPS, step and accumulated truncation error."""
-        from tenpy.algorithms.truncation import TruncationError
-
-        self.psi = self.tebd.psi = data["psi"]
-        self.step = int(data["step"])
-        self.tebd.evolved_time = self.step * self.options.dt
-        eps, ov = data.get("trunc_err", (0.0, 1.0))
-        self.tebd.trunc_err = TruncationError(float(eps), float(ov))

@@ -128,6 +128,7 @@ def cmd_resume(args):
 
 def info_dict(path):
     """What ``tnmbl info`` shows, as a dict."""
+    from .budget import budget_for_info
     from .checkpoint import checkpoint_summary
     from .storage import read_results
 
@@ -155,10 +156,11 @@ def info_dict(path):
             "started": a.get("started"), "ended": a.get("ended") or None, "seed": a.get("seed"),
             "git_commit": a.get("git_commit"), "versions": a.get("versions"), "health": health,
             "checkpoint": dict(path=str(ckpt), **(checkpoint_summary(ckpt) or {"missing": True})),
-            "history": a.get("history"), "error": a.get("error")}
+            "history": a.get("history"), "error": a.get("error"), "budget": budget_for_info(path)}
 
 
 def cmd_info(args):
+    from .budget import budget_lines
     from .storage import read_results
 
     d = info_dict(args.results)
@@ -183,6 +185,7 @@ def cmd_info(args):
           f"svd_cutoff={ev['svd_cutoff']}, conserve={ev['conserve']}")
     print(f"observables: {', '.join(d['observables'])}")
     print("health:     " + (", ".join(f"{k}={v:.3g}" for k, v in d["health"].items()) or "-"))
+    print("\n".join(budget_lines(d["budget"])))
     c = d["checkpoint"]
     print(f"checkpoint: {c['path']}" + (" (missing)" if c.get("missing") else
                                         f" (t = {c.get('time', float('nan')):g}, after row {c.get('rows')}, "
@@ -247,6 +250,8 @@ def parser():
     sp = sub.add_parser("schema", help="print the options table of run configs (Markdown)")
     sp.add_argument("-o", "--output", help="write it to this file (docs/config.md)")
     sp.set_defaults(func=cmd_schema)
+    from .sweep import add_subcommands  # issue 8: sweep, budget
+    add_subcommands(sub)
     return p
 
 
@@ -256,7 +261,7 @@ def _terminate(signum, frame):
 
 def main(argv=None):
     args = parser().parse_args(argv)
-    if args.command in ("run", "resume") and argv is None:
+    if args.command in ("run", "resume", "sweep") and argv is None:
         signal.signal(signal.SIGTERM, _terminate)
     try:
         if getattr(args, "threads", None) is not None:
@@ -274,7 +279,9 @@ def main(argv=None):
         print(f"tnmbl {args.command}: {type(exc).__name__}: {exc}", file=sys.stderr)
         return 1
     except KeyboardInterrupt:
-        print(f"tnmbl {args.command}: interrupted; continue with `tnmbl resume RESULTS`", file=sys.stderr)
+        hint = "rerun the same command to continue" if args.command == "sweep" else \
+            "continue with `tnmbl resume RESULTS`"
+        print(f"tnmbl {args.command}: interrupted; {hint}", file=sys.stderr)
         return 130
 
 

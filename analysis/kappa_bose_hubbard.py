@@ -67,7 +67,8 @@ def quantum(q):
         k = green_kubo(c.times, c.values, window=window, C_error=dC, tail=q["tail"])
         row = {"g_over_U": ratio, "g": g, "kappa": k.kappa, "error": k.error, "errors": k.errors,
                "window": list(window), "times": c.times.tolist(), "C": c.values.real.tolist(),
-               "C_error": dC.tolist(), "C_error_estimate_bound": c.error_estimate.tolist(), "running": k.running.tolist(),
+               "C_error": dC.tolist(), "C_error_estimate_bound": c.error_estimate.tolist(),
+               "running": k.running.tolist(),
                "truncation_error": c.truncation_error.tolist(), "chi": c.chi.tolist(), "dt": dt,
                "cpu_s": time.process_time() - t0}
         print(f"quantum g/U={ratio:g}: kappa = {k.kappa:.4g} +- {k.error:.2g} {k.errors} "

@@ -159,7 +159,8 @@ def main():
         print(f"conservation: dense {t_dense:.2f} s/step vs U(1) {t_u1:.3f} s/step -> speed-up {t_dense / t_u1:.1f}x")
 
     # 5. peak memory of one block each
-    for name, fn in [("tnmbl", lambda: ev.engine.advance(a.steps)), ("plain", lambda: plain.run_evolution(a.steps, a.dt))]:
+    blocks = [("tnmbl", lambda: ev.engine.advance(a.steps)), ("plain", lambda: plain.run_evolution(a.steps, a.dt))]
+    for name, fn in blocks:
         tracemalloc.start()
         fn()
         _, peak = tracemalloc.get_traced_memory()

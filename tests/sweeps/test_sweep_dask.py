@@ -1,11 +1,9 @@
 """The same sweep on a 3-worker Dask LocalCluster equals the local-process result."""
 
-import pytest
+import distributed  # a dev dependency: this must-show test runs everywhere, never skips
 from sweep_helpers import assert_same_summary, completions, sweep_raw
 
 from tnmbl.runs.sweep import plan_sweep, read_summary, run_sweep
-
-distributed = pytest.importorskip("distributed")
 
 
 def test_local_cluster_equals_local_processes(tmp_path, clean_sweep):

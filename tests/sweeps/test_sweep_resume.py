@@ -69,18 +69,18 @@ def start_and_kill(config, out, after):
 
 def test_killed_sweep_resumes_to_the_clean_summary(tmp_path, clean_sweep):
     plan, clean = clean_sweep
-    for attempt in range(3):  # a loaded machine may finish the sweep before the kill lands
+    for attempt in range(3):  # the kill races the last members: retry, killing as early each time
         out = tmp_path / f"killed{attempt}"
         config = write_yaml(tmp_path / f"sweep{attempt}.yaml", sweep_raw(out))
-        killed = start_and_kill(config, out, after=3 + 2 * attempt)
+        killed = start_and_kill(config, out, after=3)
         if not killed:
             continue
         status = {m.id: results_status(out / "members" / f"{m.id}.h5") for m in plan.members}
         if all(s == "finished" for s in status.values()):
             continue
         break
-    else:
-        pytest.skip("the sweep finished before every kill attempt (machine too slow to catch it midway)")
+    else:  # without a kill midway this test shows nothing: fail, never pass as skipped
+        pytest.fail("the sweep finished before the kill in all 3 attempts; the kill test could not run")
     assert not (out / "summary.h5").exists()
     before = completions(out)
     assert 3 <= sum(before.values()) < len(plan.members)
@@ -116,7 +116,7 @@ def test_sigterm_stops_the_sweep_and_its_workers_at_once(tmp_path, clean_sweep):
         while proc.poll() is None and time.monotonic() < deadline and sum(completions(out).values()) < 2:
             time.sleep(0.02)
         if proc.poll() is not None:
-            pytest.skip("the sweep finished before the signal (machine too slow to catch it midway)")
+            pytest.fail("the sweep finished before SIGTERM could be sent; the test could not run")
         workers = children(proc.pid)
         proc.send_signal(signal.SIGTERM)
         err = proc.communicate(timeout=30)[1]

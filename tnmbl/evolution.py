@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from .chain import Chain, charge_densities, energy_densities
-from .engines import ARRAY_BACKENDS, METHODS, EngineOptions, resolve_backend
+from .engines import ARRAY_BACKENDS, METHODS, EngineOptions, resolve_backend, supports_conservation
 from .errors import OptionError, StateError, fail
 from .observables import get_observable
 
@@ -44,13 +44,15 @@ def _steps(key, t, dt):
     return int(round(n))
 
 
-def _conserving(engine_cls):
-    """Whether an engine class can use the chain's U(1) charge (``supports_conservation``)."""
-    return getattr(engine_cls, "supports_conservation", True)
-
-
-def resolve_conserve(chain, state, conserve):
-    """``True`` / ``False`` from ``"auto"``: conserve when the chain and the state allow it."""
+def resolve_conserve(chain, state, conserve, engine_cls=None):
+    """``True`` / ``False`` from ``"auto"``: conserve when the chain, the state and the engine
+    (``engine_cls``, if given) allow it; an explicit ``True`` they cannot honour is an error."""
+    if engine_cls is not None and not supports_conservation(engine_cls):
+        if conserve is True:
+            fail(OptionError, "conserve", True, f"backend {engine_cls.backend!r} has no U(1) charge blocks",
+                 "use backend='tenpy', or conserve='auto'")
+        if conserve in ("auto", False):
+            return False  # this backend runs dense
     if conserve == "auto":
         return bool(chain.conserves_charge and state.charge_definite)
     if conserve is True:
@@ -124,19 +126,18 @@ class Evolution:
         else:
             self.n_out = _steps("output_dt", _number("output_dt", output_dt), self.dt)
         self.chain, self.state, self.method, self.backend = chain, state, method, backend
-        self.conserve = resolve_conserve(chain, state, conserve)
-        if self.conserve and not _conserving(backends[backend]):
-            if conserve is True:
-                fail(OptionError, "conserve", True, f"backend {backend!r} has no U(1) charge blocks",
-                     "use backend='tenpy', or conserve='auto'")
-            self.conserve = False  # "auto": this backend runs dense
+        self.conserve = resolve_conserve(chain, state, conserve, backends[backend])
         self.options = EngineOptions(method=method, dt=self.dt, chi_max=chi_max,
                                      svd_cutoff=svd_cutoff, conserve=self.conserve,
                                      array_backend=array_backend)
         # derive every local operator before building the engine: errors come first
         self._ops = {o.name: (o.local_ops(chain) if o.local_ops else None) for o in self.observables}
-        self._health_ops = {"__charge": charge_densities(chain)}
-        if chain.max_range == 1:
+        # health figures reuse measured densities; otherwise they need their own operators
+        self._measured = {o.name for o in self.observables}
+        self._health_ops = {}
+        if "density" not in self._measured:
+            self._health_ops["__charge"] = charge_densities(chain)
+        if "energy_density" not in self._measured and chain.max_range == 1:
             self._health_ops["__energy"] = energy_densities(chain)
         self.engine = backends[backend](chain, state, self.options)
         self.engine.step = self.step0
@@ -158,9 +159,11 @@ class Evolution:
         values = {o.name: np.asarray(o.measure(eng, self._ops[o.name]), dtype=float) for o in self.observables}
         health = dict(eng.health())
         # reuse the densities if they were measured anyway (a 2-site sweep costs ~1/4 step)
-        names = {o.name: o for o in self.observables}
-        charge = values["density"] if "density" in names else eng.expect("__charge", self._health_ops["__charge"])
-        if "energy_density" in names:
+        if "density" in self._measured:
+            charge = values["density"]
+        else:
+            charge = eng.expect("__charge", self._health_ops["__charge"])
+        if "energy_density" in self._measured:
             energy = values["energy_density"].sum()
         elif "__energy" in self._health_ops:
             energy = eng.expect("__energy", self._health_ops["__energy"]).sum()

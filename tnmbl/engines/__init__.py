@@ -59,6 +59,11 @@ def default_backend(method, chain, chi_max, array_backend=None):
     return backends[0]
 
 
+def supports_conservation(engine_cls):
+    """Whether an engine class can use the chain's U(1) charge (its ``supports_conservation``)."""
+    return getattr(engine_cls, "supports_conservation", True)
+
+
 def resolve_backend(method, chain, chi_max, backend=None, array_backend=None, conserve="auto"):
     """The backend a run uses: ``backend`` if given, else :func:`default_backend`, except that
     an explicit ``conserve=True`` prefers a backend with U(1) blocks (``supports_conservation``).
@@ -68,8 +73,8 @@ def resolve_backend(method, chain, chi_max, backend=None, array_backend=None, co
     numeric = isinstance(chi_max, numbers.Real) and not isinstance(chi_max, bool)
     backends = METHODS[method]
     backend = default_backend(method, chain, chi_max if numeric else 10**9, array_backend)
-    if conserve is True and not getattr(backends[backend], "supports_conservation", True):
-        backend = next((b for b, cls in backends.items() if getattr(cls, "supports_conservation", True)), backend)
+    if conserve is True and not supports_conservation(backends[backend]):
+        backend = next((b for b, cls in backends.items() if supports_conservation(cls)), backend)
     return backend
 
 
@@ -101,4 +106,5 @@ def accepts(method, chain, backend=None):
 
 
 __all__ = ["ARRAY_BACKENDS", "METHODS", "QUIMB_MAX_THETA", "Engine", "EngineOptions", "ExactEngine", "QuimbTEBD",
-           "SectorBasis", "TenpyTDVP", "TenpyTEBD", "accepts", "default_backend", "resolve_backend"]
+           "SectorBasis", "TenpyTDVP", "TenpyTEBD", "accepts", "default_backend", "resolve_backend",
+           "supports_conservation"]

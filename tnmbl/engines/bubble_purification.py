@@ -82,17 +82,12 @@ class PurificationBubbleTEBD(TebdStepping, TenpyMPSEngine):
         self.tebd.options.touch("order", "disentangle")
         self.tebd.trunc_params.touch("chi_max", "svd_min")
 
-    def expect(self, key, local_ops):
+    def _expectation_values(self, ops, sites):
         from tenpy.networks.mps import MPSEnvironment
 
-        if key not in self._cache:
-            self._cache[key] = ([self._npc(op) for op in local_ops], [op.start for op in local_ops])
-        ops, sites = self._cache[key]
-        if not ops:
-            return np.zeros(0)
         # MPSEnvironment contracts the ancilla legs as a trace, as the correlator of
         # tnmbl.engines.purification does (PurificationMPS.expectation_value wants q labels)
-        return np.real(MPSEnvironment(self.psi, self.psi).expectation_value(ops, sites=sites))
+        return MPSEnvironment(self.psi, self.psi).expectation_value(ops, sites=sites)
 
 
 class MixedEvolution(Evolution):

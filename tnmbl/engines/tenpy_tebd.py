@@ -133,7 +133,11 @@ class TenpyMPSEngine(Engine):
         ops, sites = self._cache[key]
         if not ops:
             return np.zeros(0)
-        return np.real(self.psi.expectation_value(ops, sites=sites))
+        return np.real(self._expectation_values(ops, sites))
+
+    def _expectation_values(self, ops, sites):
+        """<psi| ops[i] |psi> at ``sites[i]`` (TeNPy arrays); engines on other MPS kinds override it."""
+        return self.psi.expectation_value(ops, sites=sites)
 
     def entanglement(self):
         return np.asarray(self.psi.entanglement_entropy(), dtype=float)

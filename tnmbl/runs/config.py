@@ -646,16 +646,11 @@ def _build_problems(sections, params, state_ok):
                 problems.append(f"evolution.{key} = {value!r}: a mixed bubble runs on TeNPy's purification TEBD "
                                 f"(dense, NumPy); use {key}: {ok[-1] if key != 'conserve' else 'auto'} or leave it out")
         return problems, False, "tenpy"
+    engine_cls = METHODS[sections["evolution"].method][backend] if backend is not None else None
     try:
-        conserve = resolve_conserve(chain, state, sections["evolution"].conserve)
+        conserve = resolve_conserve(chain, state, sections["evolution"].conserve, engine_cls)
     except TnmblError as exc:
         return problems + [f"evolution.{exc}"], None, backend
-    if conserve and backend is not None and not getattr(METHODS[sections["evolution"].method][backend],
-                                                        "supports_conservation", True):
-        if sections["evolution"].conserve is True:
-            problems.append(f"evolution.conserve = True: backend {backend!r} has no U(1) charge blocks; "
-                            "use backend: tenpy, or conserve: auto")
-        conserve = False  # 'auto' on a dense backend
     return problems, conserve, backend
 
 

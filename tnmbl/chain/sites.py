@@ -67,17 +67,26 @@ class QuantumSite:
 
     def op_charge(self, name):
         """Charge change of operator ``name``, or ``None`` if it mixes charges."""
-        m = self.op(name)
-        rows, cols = np.nonzero(np.abs(m) > 1e-14)
-        if len(rows) == 0:
-            return 0
-        dq = set((self.charges[rows] - self.charges[cols]).tolist())
-        return dq.pop() if len(dq) == 1 else None
+        return charge_change(self.op(name), self.charges)
 
     def same_as(self, other):
         """Whether two site types describe the same local space (for validation)."""
         return (self.name == other.name and self.dim == other.dim
                 and np.array_equal(self.charges, other.charges))
+
+
+def charge_change(matrix, charges, n_sites=1, tol=1e-14):
+    """Total charge change ``q_out - q_in`` of an operator on ``n_sites`` sites whose basis
+    states carry ``charges`` (kron order), or ``None`` if it mixes charges (0 if it is zero)."""
+    q = np.asarray(charges)
+    total = np.zeros(1, dtype=int)
+    for _ in range(n_sites):
+        total = (total[:, None] + q[None, :]).ravel()
+    rows, cols = np.nonzero(np.abs(np.asarray(matrix)) > tol)
+    dq = set((total[rows] - total[cols]).tolist())
+    if not dq:
+        return 0
+    return dq.pop() if len(dq) == 1 else None
 
 
 def boson(n_max: int) -> QuantumSite:

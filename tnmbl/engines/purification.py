@@ -40,6 +40,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from ..chain.sites import charge_change
 from ..errors import ObservableError, OptionError, fail
 from .tenpy_tebd import local_op_to_npc, tenpy_model, tenpy_site
 
@@ -56,16 +57,7 @@ def _charge_steps(site, conserve):
 
 def op_charge(op, site):
     """Total charge change of a :class:`LocalOp` (``None`` if it mixes charges)."""
-    k = len(op.sites)
-    q = np.asarray(site.charges)
-    tot = np.zeros(1, dtype=int)
-    for _ in range(k):
-        tot = (tot[:, None] + q[None, :]).ravel()
-    rows, cols = np.nonzero(np.abs(op.matrix) > 1e-13)
-    dq = set((tot[rows] - tot[cols]).tolist())
-    if not dq:
-        return 0
-    return dq.pop() if len(dq) == 1 else None
+    return charge_change(op.matrix, site.charges, len(op.sites), tol=1e-13)
 
 
 def _decompose(op, qsite, conserve, tol=1e-13):

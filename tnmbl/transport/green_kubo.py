@@ -174,10 +174,11 @@ def green_kubo_ensemble(times, current_chains, L, *, window, tail="none", prefac
     J = np.asarray(current_chains, float)
     if J.ndim != 2 or J.shape[0] != len(times) or J.shape[1] < 2:
         fail(ObservableError, "current_chains", J.shape, f"need shape (n_times={len(times)}, M >= 2)")
+    from ..observables.classical import green_kubo as ensemble_integrand
+
     t = np.asarray(times, float)
-    prod = J * J[0][None, :] / L
-    C = prod.mean(1)
-    C_err = prod.std(1, ddof=1) / np.sqrt(J.shape[1])
+    C, C_err, _ = ensemble_integrand(t, J, L)  # one definition of the classical integrand
+    prod = J * J[0][None, :] / L  # per-sample products, for the per-sample plateaus
     _, _, m = _window_mask(t, window)
     per_sample = prefactor * np.array([_integral(t, prod[:, k])[m].mean() for k in range(J.shape[1])])
     stat = float(per_sample.std(ddof=1) / np.sqrt(J.shape[1]))

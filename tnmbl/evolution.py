@@ -14,14 +14,23 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from .chain import Chain, charge_densities, energy_densities
-from .engines import ARRAY_BACKENDS, METHODS, EngineOptions, resolve_backend, supports_conservation
-from .errors import OptionError, StateError, fail
+from .engines import (
+    ARRAY_BACKENDS,
+    CLASSICAL_METHODS,
+    METHODS,
+    EngineOptions,
+    accepts,
+    resolve_backend,
+    supports_conservation,
+)
+from .errors import ConvergenceError, OptionError, StateError, fail
 from .observables import get_observable
 
 DEFAULT_OBSERVABLES = ("density", "energy_density")
 HEALTH_UNITS = {"truncation_error": "discarded weight (accumulated)", "chi": "bond dimension",
                 "norm": "1", "energy": "energy", "energy_drift": "energy", "charge": "charge",
-                "charge_drift": "charge"}
+                "charge_drift": "charge", "energy_error": "energy per site (largest over the batch)",
+                "charge_error": "charge (largest over the batch)", "phi": "1", "total_current": "energy / time"}
 
 
 def _number(key, value, *, integer=False, positive=True, allow_zero=False):
@@ -76,6 +85,7 @@ class Row:
     step: int
     values: dict
     health: dict
+    per_chain: dict | None = None  # classical batches: per-chain series asked for (name -> (M,) array)
 
 
 class Evolution:
@@ -97,6 +107,10 @@ class Evolution:
                  "build it with tnmbl.states.*(chain, ...) for this chain")
         if method not in METHODS:
             fail(OptionError, "method", method, f"unknown method; known: {', '.join(METHODS)}")
+        if method in CLASSICAL_METHODS or getattr(chain.site, "kind", None) == "classical":
+            ok, reason = accepts(method, chain)
+            fail(OptionError, "method", method, reason if not ok else "classical chains evolve through "
+                 "tnmbl.evolve (ClassicalEvolution), not Evolution")
         backends = METHODS[method]
         backend = resolve_backend(method, chain, chi_max, backend, array_backend, conserve)
         if backend not in backends:
@@ -287,18 +301,31 @@ def evolve(chain, state, method=None, *, dt=0.05, t_final, chi_max=128, svd_cuto
     return collect(ev, callback)
 
 
-def collect(ev, callback=None):
-    """Run an :class:`Evolution` (or a subclass) to the end and gather its rows in a :class:`Result`."""
-    chain = ev.chain
+def collect(ev, callback=None, handle=None):
+    """Run an :class:`Evolution` (or a subclass, or a classical evolution) to the end and gather
+    its rows in a :class:`Result` (``result.engine`` is ``handle``, default ``ev.engine``).
+
+    A :class:`~tnmbl.errors.ConvergenceError` raised on the way carries the rows measured
+    before it as ``error.result``."""
     rows = []
-    for row in ev:
-        rows.append(row)
-        if callback is not None:
-            callback(row)
-    data = {o.name: np.array([r.values[o.name] for r in rows]) for o in ev.observables}
-    positions = {o.name: o.positions(chain) for o in ev.observables}
-    health = {k: np.array([r.health[k] for r in rows]) for k in rows[0].health}
-    meta = ev.meta()
-    total = ev.timing["evolve_s"] + ev.timing["measure_s"]
-    meta["timing"] = dict(ev.timing, measure_share=ev.timing["measure_s"] / total if total else 0.0)
-    return Result(np.array([r.time for r in rows]), data, positions, health, meta, ev.engine)
+
+    def build():
+        chain = ev.chain
+        data = {o.name: np.array([r.values[o.name] for r in rows]) for o in ev.observables}
+        positions = {o.name: o.positions(chain) for o in ev.observables}
+        health = {k: np.array([r.health[k] for r in rows]) for k in rows[0].health} if rows else {}
+        meta = ev.meta()
+        total = ev.timing["evolve_s"] + ev.timing["measure_s"]
+        meta["timing"] = dict(ev.timing, measure_share=ev.timing["measure_s"] / total if total else 0.0)
+        return Result(np.array([r.time for r in rows]), data, positions, health, meta,
+                      ev.engine if handle is None else handle)
+
+    try:
+        for row in ev:
+            rows.append(row)
+            if callback is not None:
+                callback(row)
+    except ConvergenceError as err:
+        err.result = build()
+        raise
+    return build()

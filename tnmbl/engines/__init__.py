@@ -16,12 +16,21 @@ tdvp1      tenpy                  open chains, bond terms of any range (MPO)
 tdvp2      tenpy                  same as tdvp1
 exact      scipy                  any chain (open or periodic, any range) with a small
                                   enough Hilbert space (charge sector) for full evolution
+leapfrog   numba                  classical rotor chains (Stormer-Verlet), batches of M chains
+yoshida4   numba                  classical rotor chains (4th-order Yoshida composition)
+split2     numba                  classical DNLS chains (exact-flow Strang split)
+split4     numba                  classical DNLS chains (4th-order composition of split2)
 =========  =====================  ==========================================================
+
+The classical engines (:mod:`tnmbl.engines.classical`) are driven through
+:class:`~tnmbl.engines.classical.ClassicalEvolution`; ``tnmbl.evolve`` and ``tnmbl run``
+pick it for a classical chain.
 """
 
 import numbers
 
 from .base import Engine, EngineOptions
+from .classical import CLASSICAL_METHODS, ClassicalEngine
 from .exact import MAX_DIM, ExactEngine, SectorBasis
 from .quimb_tebd import QuimbTEBD
 from .tenpy_tdvp import TenpyTDVP
@@ -34,6 +43,7 @@ METHODS = {
     "tdvp2": {"tenpy": TenpyTDVP},
     "exact": {"scipy": ExactEngine},
 }
+METHODS.update({m: {"numba": ClassicalEngine} for m in CLASSICAL_METHODS})  # issue 4
 
 ARRAY_BACKENDS = {"quimb": ("numpy", "torch", "cupy")}
 """Array libraries each backend can run on (``array_backend`` option); others run on NumPy."""
@@ -91,6 +101,18 @@ def accepts(method, chain, backend=None):
         return False, f"unknown method {method!r}; known: {', '.join(METHODS)}"
     if backend is not None and backend not in METHODS[method]:
         return False, f"method {method!r} runs on backend(s) {', '.join(METHODS[method])}, not {backend!r}"
+    kind = getattr(chain.site, "kind", "quantum")
+    if method in CLASSICAL_METHODS:
+        site = CLASSICAL_METHODS[method][0]
+        if kind != "classical" or chain.site.name != site:
+            return False, (f"{method} integrates classical {site} chains, not a {kind} {chain.site.name} chain; "
+                           f"use one of {', '.join(_methods_for(chain))}")
+        if chain.max_range > 1:
+            return False, f"{method} takes nearest-neighbour bonds only"
+        return True, ""
+    if kind == "classical":
+        return False, (f"{method} evolves quantum states; a classical {chain.site.name} chain takes "
+                       f"{', '.join(_methods_for(chain))}")
     if method == "exact":
         d, L = chain.site.dim, chain.L
         if d ** L > MAX_DIM and not chain.conserves_charge:
@@ -105,6 +127,12 @@ def accepts(method, chain, backend=None):
     return True, ""
 
 
-__all__ = ["ARRAY_BACKENDS", "METHODS", "QUIMB_MAX_THETA", "Engine", "EngineOptions", "ExactEngine", "QuimbTEBD",
-           "SectorBasis", "TenpyTDVP", "TenpyTEBD", "accepts", "default_backend", "resolve_backend",
-           "supports_conservation"]
+def _methods_for(chain):
+    if getattr(chain.site, "kind", "quantum") == "classical":
+        return [m for m, v in CLASSICAL_METHODS.items() if v[0] == chain.site.name]
+    return [m for m in METHODS if m not in CLASSICAL_METHODS]
+
+
+__all__ = ["ARRAY_BACKENDS", "CLASSICAL_METHODS", "METHODS", "QUIMB_MAX_THETA", "ClassicalEngine", "Engine",
+           "EngineOptions", "ExactEngine", "QuimbTEBD", "SectorBasis", "TenpyTDVP", "TenpyTEBD", "accepts",
+           "default_backend", "resolve_backend", "supports_conservation"]

@@ -21,17 +21,10 @@ from ..errors import ObservableError, fail
 
 
 def positions(chain, name):
-    """Column positions of a classical observable (the same as the quantum ones)."""
-    if name == "density":
-        return np.arange(chain.L, dtype=float)
-    if name in ("energy_density", "density_current"):
-        return np.arange(chain.n_bonds, dtype=float) + 0.5
-    if name == "energy_current":
-        n = chain.n_bonds if chain.bc == "periodic" else chain.n_bonds - 1
-        return np.arange(n, dtype=float) + 1.0
-    if name in ("phi", "current_correlation"):
-        return np.array([0.0])
-    fail(ObservableError, "observable", name, "unknown classical observable")
+    """Column positions of a classical observable (those of the registry: the same as quantum)."""
+    from .registry import get_observable
+
+    return get_observable(name, chain).positions(chain)
 
 
 def smooth_log(times, values, window=0.1):

@@ -14,7 +14,14 @@ energy_current     <j_b> = <i[h_b, h_{b+1}]>                      L-2, at b + 1
 density_current    <J_x> = <i[H_{x,x+1}, q_{x+1}]>                L-1, at x + 1/2
 entanglement       von Neumann entropy of each cut (natural log)  L-1, at x + 1/2
 onsite:OP          <OP_x> for a Hermitian operator OP of the site L, at x
+phi                rotor relaxation function (classical only)     1
+current_correlation <J(t)J(0)>/L, J = sum_b j_b (classical only)  1
 =================  =============================================  ==================
+
+The first four have the same names, conventions and positions on classical chains (rotor,
+DNLS), where the engines measure them inside the compiled loop (ensemble averages over the
+batch; "density" is the angular momentum w_x or the norm density |psi_x|^2). ``kinds`` says
+which chains an observable applies to.
 
 ``particle_current`` and ``spin_current`` are aliases of ``density_current``.
 """
@@ -41,6 +48,7 @@ class Observable:
     dim: str
     positions: Callable
     local_ops: Callable | None = None
+    kinds: tuple = ("quantum", "classical")
 
     def measure(self, engine, ops):
         if self.local_ops is None:
@@ -83,7 +91,12 @@ OBSERVABLES = {
     "density_current": Observable("density_current", "charge current <i[H_{x,x+1}, q_{x+1}]> from x to x+1",
                                   "charge / time", "bond", _bonds, charge_currents),
     "entanglement": Observable("entanglement", "von Neumann entanglement entropy of each cut",
-                               "nats", "cut", lambda c: np.arange(c.L - 1, dtype=float) + 0.5, None),
+                               "nats", "cut", lambda c: np.arange(c.L - 1, dtype=float) + 0.5, None, ("quantum",)),
+    "phi": Observable("phi", "rotor relaxation function beta/(2L) sum_x <(w_x(t) - w_x(0))^2> (glassy-dynamics "
+                      "paper, eq. 5)", "1", "scalar", lambda c: np.array([0.0]), None, ("classical",)),
+    "current_correlation": Observable("current_correlation", "Green-Kubo integrand <J(t) J(0)> / L, "
+                                      "J = sum_b j_b", "energy^2 / time^2", "scalar",
+                                      lambda c: np.array([0.0]), None, ("classical",)),
 }
 ALIASES = {"particle_current": "density_current", "spin_current": "density_current"}
 
@@ -94,6 +107,9 @@ def get_observable(name, chain=None):
         fail(ObservableError, "observable", name, "observable names are strings")
     if name.startswith("onsite:"):
         opname = name.split(":", 1)[1]
+        if getattr(getattr(chain, "site", None), "kind", None) == "classical":
+            fail(ObservableError, "observable", name, "onsite:OP takes an operator of a quantum site",
+                 "on a classical chain measure 'density'")
         if chain is not None:
             chain.site.op(opname)
         return Observable(name, f"<{opname}_x>", "operator units", "site", _sites, _onsite(opname))
@@ -105,5 +121,12 @@ def get_observable(name, chain=None):
         fail(ObservableError, "observable", name, "unknown observable", hint)
     obs = OBSERVABLES[key]
     if name != key:
-        obs = Observable(name, obs.description, obs.units, obs.dim, obs.positions, obs.local_ops)
+        obs = Observable(name, obs.description, obs.units, obs.dim, obs.positions, obs.local_ops, obs.kinds)
+    kind = getattr(getattr(chain, "site", None), "kind", None)
+    if kind is not None and kind not in obs.kinds:
+        usable = [k for k, o in OBSERVABLES.items() if kind in o.kinds]
+        why = {"entanglement": "entanglement is a property of quantum states"}.get(
+            key, f"{key!r} is measured on {' and '.join(obs.kinds)} chains only")
+        fail(ObservableError, "observable", name, f"not defined for a {kind} chain ({why})",
+             f"{kind} observables: {', '.join(usable)}")
     return obs

@@ -15,7 +15,7 @@ import sys
 import time
 from pathlib import Path
 
-from ..errors import ConfigError
+from ..errors import ConfigError, ConvergenceError
 
 
 class LogProgress:
@@ -31,10 +31,13 @@ class LogProgress:
 
     def row(self, row, *, n_rows, total_rows):
         h = row.health
-        print(f"tnmbl event=row t={row.time:.6g} step={row.step} row={n_rows}/{total_rows} chi={int(h.get('chi', 0))} "
-              f"trunc_err={h.get('truncation_error', 0.0):.3e} energy_drift={h.get('energy_drift', 0.0):.3e} "
-              f"charge_drift={h.get('charge_drift', 0.0):.3e} wall_s={time.monotonic() - self.t0:.2f}",
-              file=self.stream, flush=True)
+        if "energy_error" in h:  # a classical batch: no MPS figures
+            figures = f"energy_error={h['energy_error']:.3e} charge_error={h.get('charge_error', 0.0):.3e}"
+        else:
+            figures = f"chi={int(h.get('chi', 0))} trunc_err={h.get('truncation_error', 0.0):.3e}"
+        print(f"tnmbl event=row t={row.time:.6g} step={row.step} row={n_rows}/{total_rows} {figures} "
+              f"energy_drift={h.get('energy_drift', 0.0):.3e} charge_drift={h.get('charge_drift', 0.0):.3e} "
+              f"wall_s={time.monotonic() - self.t0:.2f}", file=self.stream, flush=True)
 
     def note(self, text):
         print(f"tnmbl event=note {text}", file=self.stream, flush=True)
@@ -143,9 +146,10 @@ def info_dict(path):
     health = {}
     if n:
         for key, fn in (("truncation_error", lambda x: x[-1]), ("chi", max), ("norm", lambda x: x[-1]),
-                        ("energy_drift", lambda x: max(abs(x))), ("charge_drift", lambda x: max(abs(x)))):
+                        ("energy_drift", lambda x: max(abs(x))), ("charge_drift", lambda x: max(abs(x))),
+                        ("energy_error", max), ("charge_error", max)):
             if key in h:
-                health[key if "drift" not in key else f"max_abs_{key}"] = float(fn(h[key]))
+                health[key if key in ("truncation_error", "chi", "norm") else f"max_abs_{key}"] = float(fn(h[key]))
     status = a.get("status")
     return {"path": str(path), "status": status,
             "note": ("no end recorded: the run is going on, or was killed (continue it with tnmbl resume)"
@@ -181,8 +185,12 @@ def cmd_info(args):
         print(f"progress:   no rows yet (t_final = {d['t_final']:g})")
     print(f"model:      {m['name']} ({params})")
     print(f"state:      {d['state']}")
-    print(f"evolution:  {ev['method']} on {ev['backend']}, dt={ev['dt']}, chi_max={ev['chi_max']}, "
-          f"svd_cutoff={ev['svd_cutoff']}, conserve={ev['conserve']}")
+    if "chi_max" in ev:
+        print(f"evolution:  {ev['method']} on {ev['backend']}, dt={ev['dt']}, chi_max={ev['chi_max']}, "
+              f"svd_cutoff={ev['svd_cutoff']}, conserve={ev['conserve']}")
+    else:  # classical batch
+        extras = "".join(f", {k}={ev[k]}" for k in ("energy_tolerance", "noise_rate") if ev.get(k) is not None)
+        print(f"evolution:  {ev['method']} on {ev['backend']}, dt={ev['dt']}{extras}")
     print(f"observables: {', '.join(d['observables'])}")
     print("health:     " + (", ".join(f"{k}={v:.3g}" for k, v in d["health"].items()) or "-"))
     print("\n".join(budget_lines(d["budget"])))
@@ -275,6 +283,10 @@ def main(argv=None):
     except ConfigError as exc:
         print(f"tnmbl {args.command}: {exc}", file=sys.stderr)
         return 2
+    except ConvergenceError as exc:  # e.g. a classical run's energy_tolerance: the rows written stay
+        print(f"tnmbl {args.command}: ConvergenceError: {exc}; the rows written before stay in the results "
+              "file (tnmbl info RESULTS)", file=sys.stderr)
+        return 1
     except (OSError, ValueError, KeyError) as exc:
         print(f"tnmbl {args.command}: {type(exc).__name__}: {exc}", file=sys.stderr)
         return 1

@@ -31,6 +31,7 @@ import secrets
 from pathlib import Path
 from typing import Literal, Union
 
+import numpy as np
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
@@ -75,10 +76,22 @@ STATE_KINDS = {
     "sampled_bubble": ("sampled_bubble_member", ("region", "background", "beta")),  # issue 7
     "mixed_bubble": ("mixed_bubble", ("region", "background", "beta")),  # issue 7: runs on the purification
 }
+STATE_KINDS.update({  # issue 4: batches of M classical chains (tnmbl.states.classical); `bubble` is shared
+    "gibbs": ("classical.gibbs", ("M", "beta", "density")),
+    "metropolis": ("classical.dnls_metropolis", ("M", "beta", "mu", "sweeps")),
+    "langevin": ("classical.thermalized", ("M", "beta", "t_th", "gamma", "langevin_dt")),
+    "wave_packet": ("classical.wave_packet", ("M", "center", "width", "norm", "k")),
+})
 STATE_REQUIRED = {"bubble": ("region", "background", "inside"), "sampled_bubble": ("region", "background"),
-                  "mixed_bubble": ("region", "background")}
+                  "mixed_bubble": ("region", "background"), "metropolis": ("beta",), "langevin": ("beta", "t_th"),
+                  "wave_packet": ("center",)}
 #: state kinds drawn at random: the factory gets the run's seed (an ensemble's members differ)
-STATE_SEEDED = ("sampled_bubble",)
+STATE_SEEDED = ("sampled_bubble", "gibbs", "metropolis", "langevin")
+#: which chains each state kind applies to (the others: quantum only)
+STATE_CHAINS = {"gibbs": ("classical",), "metropolis": ("classical",), "langevin": ("classical",),
+                "wave_packet": ("classical",), "bubble": ("quantum", "classical")}
+#: state keys that apply to classical chains only
+CLASSICAL_STATE_KEYS = ("M",)
 
 
 class Section(BaseModel):
@@ -88,6 +101,7 @@ class Section(BaseModel):
 
 
 Scalar = Union[int, str]
+Value = Union[int, float, str]  # bubble values: occupations / spins, or classical temperatures / densities
 
 
 class ModelSection(BaseModel):
@@ -125,9 +139,27 @@ class StateSection(Section):
         if v not in STATE_KINDS:
             raise ValueError(f"unknown initial state{_suggest(v, STATE_KINDS)}")
         return v
-    background: Scalar | None = Field(None, description="`bubble`, `sampled_bubble`, `mixed_bubble`: value "
-                                      "outside the region")
-    inside: Scalar | None = Field(None, description="`bubble`: value inside the region")
+    background: Value | None = Field(None, description="`bubble`, `sampled_bubble`, `mixed_bubble`: value "
+                                      "outside the region (classical bubble: an inverse temperature for rotors, "
+                                      "'inf' for rotors at rest; a density for DNLS)")
+    inside: Value | None = Field(None, description="`bubble`: value inside the region (classical: as background)")
+    # classical chains (issue 4): a batch of M chains
+    M: int | None = Field(None, ge=1, le=10_000_000, description="classical chains: number of chains in the batch "
+                          "(default 1); every observable is the average over them")
+    density: float | None = Field(None, gt=0, description="`gibbs` on a DNLS chain: mean norm density <|psi_x|^2> "
+                                  "of the infinite-temperature state (rotor: give beta)")
+    mu: float | None = Field(None, description="`metropolis` (DNLS at finite beta): chemical potential of "
+                             "exp(-beta (H - mu N)) (default 0)")
+    sweeps: int | None = Field(None, ge=1, description="`metropolis`: Metropolis sweeps (default 2000)")
+    t_th: float | None = Field(None, gt=0, description="`langevin` (rotor): thermalization time in a Langevin "
+                               "bath at beta, from rest (the glassy-dynamics paper's preparation)")
+    gamma: float | None = Field(None, gt=0, description="`langevin`: friction of the bath (default 1)")
+    langevin_dt: float | None = Field(None, gt=0, description="`langevin`: time step of the BAOAB Langevin "
+                                      "integrator (default 0.01)")
+    center: int | None = Field(None, ge=0, description="`wave_packet` (DNLS): site of the packet's centre")
+    width: float | None = Field(None, ge=0, description="`wave_packet`: Gaussian width sigma (0: one site)")
+    norm: float | None = Field(None, gt=0, description="`wave_packet`: total norm (default 1)")
+    k: float | None = Field(None, description="`wave_packet`: wave number (default 0)")
 
 
 class EvolutionSection(Section):
@@ -145,7 +177,13 @@ class EvolutionSection(Section):
     array_backend: str | None = Field(None, description="array library of backends that run on several "
                                       "(quimb: numpy, torch, cupy; GPU where present); default numpy")
     order: int | None = Field(None, description="order of the integrator; implied by the method "
-                              "(tebd2 -> 2, tebd4 -> 4) and must agree with it if given")
+                              "(tebd2 -> 2, tebd4 -> 4, leapfrog / split2 -> 2, yoshida4 / split4 -> 4) and "
+                              "must agree with it if given")
+    energy_tolerance: float | None = Field(None, gt=0, description="classical: stop with a ConvergenceError when "
+                                           "the energy error per site max_m |E_m(t) - E_m(0)| / L passes it "
+                                           "(rows written before stay)")
+    noise_rate: float | None = Field(None, ge=0, description="classical (rotor): rate of energy-conserving "
+                                     "velocity flips per rotor (glassy-dynamics paper, eq. 7); default 0")
 
     @field_validator("method")
     @classmethod
@@ -180,6 +218,11 @@ class ObservablesSection(Section):
         return names
     output_dt: float | None = Field(None, gt=0, description="interval between output rows (default: about "
                                     "100 rows over the run); a multiple of dt")
+    n_log: int | None = Field(None, ge=2, description="classical: n_log log-spaced output times instead of "
+                              "output_dt (for relaxation functions such as phi)")
+    per_chain: list[str] | None = Field(None, description="classical: per-chain series written at every row "
+                                        "(/per_chain/<name>, one column per chain): energy, charge, phi, "
+                                        "total_current (for bootstrap errors, e.g. of t0)")
 
 
 class OutputSection(Section):
@@ -222,7 +265,7 @@ class RunConfig(BaseModel):
         out = {"description": self.description, "seed": self.seed}
         out["model"] = {"name": self.model.name, **self.model.params}
         for key in ("state", "evolution", "observables", "output"):
-            out[key] = getattr(self, key).model_dump(exclude_none=key == "state")
+            out[key] = getattr(self, key).model_dump(exclude_none=key != "output")
         return out
 
     def to_yaml(self):
@@ -427,10 +470,10 @@ def _evolution_problems(ev: EvolutionSection):
         if ev.array_backend not in allowed:
             problems.append(f"evolution.array_backend = {ev.array_backend!r}: backend {backend or 'any'!r} "
                             f"runs on {', '.join(allowed)}; use backend: quimb for torch / cupy arrays")
-    implied = {"tebd2": 2, "tebd4": 4}.get(ev.method)
+    implied = {"tebd2": 2, "tebd4": 4, "leapfrog": 2, "yoshida4": 4, "split2": 2, "split4": 4}.get(ev.method)
     if ev.order is not None and implied is not None and ev.order != implied:
         problems.append(f"evolution.order = {ev.order}: method {ev.method!r} is of order {implied}; "
-                        f"use method tebd{ev.order} or drop 'order'")
+                        "use the method of that order or drop 'order'")
     resolved["order"] = ev.order if ev.order is not None else implied
     if ev.method in MAX_DT and ev.dt > MAX_DT[ev.method]:
         problems.append(f"evolution.dt = {ev.dt!r}: unreasonably large for {ev.method} (at most "
@@ -445,6 +488,8 @@ def _evolution_problems(ev: EvolutionSection):
 
 
 def _output_dt(obs: ObservablesSection, ev: EvolutionSection, n_total):
+    if obs.n_log is not None:
+        return [], None
     if obs.output_dt is None:
         n_out = max(1, (n_total or 0) // 100)
         return [], n_out * ev.dt
@@ -460,7 +505,7 @@ def _output_dt(obs: ObservablesSection, ev: EvolutionSection, n_total):
 def _state_problems(st: StateSection):
     if st.kind not in STATE_KINDS:
         return [f"state.kind = {st.kind!r}: unknown initial state{_suggest(st.kind, STATE_KINDS)}"]
-    allowed = STATE_KINDS[st.kind][1]
+    allowed = STATE_KINDS[st.kind][1] + (CLASSICAL_STATE_KEYS if st.kind == "bubble" else ())
     problems = []
     for key in StateSection.model_fields:
         if key != "kind" and getattr(st, key) is not None and key not in allowed:
@@ -495,13 +540,47 @@ def build_state(cfg: RunConfig, chain):
     return _build_state(cfg.state, chain, cfg.seed)
 
 
-def _build_state(st, chain, seed=None):
-    fn = getattr(_states_module(), STATE_KINDS[st.kind][0])
-    kwargs = {k: getattr(st, k) for k in STATE_KINDS[st.kind][1] if getattr(st, k) is not None}
-    if st.kind in STATE_SEEDED:
+def _chain_kind(chain):
+    return getattr(chain.site, "kind", "quantum")
+
+
+def _build_state(st, chain, seed=None, *, deferred=False):
+    """The initial state of section ``st``. With ``deferred``, a state that needs compute to
+    prepare (``langevin``) is replaced by its starting point (for validation)."""
+    module = _states_module()
+    name = STATE_KINDS[st.kind][0]
+    classical = _chain_kind(chain) == "classical"
+    if st.kind == "bubble" and classical:
+        name = "classical.bubble"
+    for part in name.split("."):
+        module = getattr(module, part)
+    fn = module
+    keys = STATE_KINDS[st.kind][1] + (CLASSICAL_STATE_KEYS if classical else ())
+    kwargs = {k: getattr(st, k) for k in keys if getattr(st, k) is not None}
+    if classical:
+        kwargs.setdefault("M", 1)
+    if st.kind in STATE_SEEDED or (classical and "seed" in inspect.signature(fn).parameters):
         kwargs["seed"] = seed
+    if st.kind == "bubble" and classical:
+        inf = {"inf": float("inf")}
+        return fn(chain, kwargs.get("M", 1), region=tuple(kwargs["region"]),
+                  inside=inf.get(kwargs["inside"], kwargs["inside"]),
+                  outside=inf.get(kwargs["background"], kwargs["background"]), seed=seed)
     if st.kind == "bubble":
         return fn(chain, tuple(kwargs["region"]), kwargs["background"], kwargs["inside"])
+    if st.kind == "langevin":
+        for key, arg in (("langevin_dt", "dt"),):
+            if key in kwargs:
+                kwargs[arg] = kwargs.pop(key)
+        if deferred:  # validation: the starting point, with the bath's beta (no Langevin steps)
+            from ..states.classical import ClassicalState, _beta, _count
+
+            M = _count(kwargs.get("M", 1))
+            beta = _beta(kwargs["beta"])
+            return ClassicalState(chain, {"theta": np.zeros((M, chain.L)), "w": np.zeros((M, chain.L))},
+                                  "rest", {"M": M, "beta": beta})
+    if st.kind == "metropolis" and deferred:
+        kwargs["sweeps"] = 1
     return fn(chain, **kwargs)
 
 
@@ -586,10 +665,16 @@ def validate_config(raw, *, name="run", check_build=True) -> RunConfig:
         problems += more
         if backend is not None:
             resolved_ev["backend"] = backend
+    from ..models.classical import MODELS as CLASSICAL_MODELS
+
+    if not problems and check_build and sections["model"].name in CLASSICAL_MODELS:
+        problems += _classical_problems(sections, _models()[sections["model"].name](**_factory_kwargs(params)))
     if problems:
         raise ConfigError(problems)
 
     ev = sections["evolution"].model_copy(update=resolved_ev)
+    if resolved_ev.get("backend") == "numba":  # classical: the MPS keys do not apply (dropped from the dump)
+        ev = ev.model_copy(update={"chi_max": None, "svd_cutoff": None, "conserve": None})
     if conserve is not None:
         ev = ev.model_copy(update={"conserve": conserve})
     output = sections.get("output", OutputSection())
@@ -630,6 +715,19 @@ def _build_problems(sections, params, state_ok):
             get_observable(nm, chain)
         except TnmblError as exc:
             problems.append(f"observables.names[{i}] = {nm!r}: {str(exc).split(': ', 1)[-1]}")
+    kind = _chain_kind(chain)
+    st = sections.get("state")
+    if st is not None and st.kind in STATE_KINDS and kind not in STATE_CHAINS.get(st.kind, ("quantum",)):
+        usable = [k for k in STATE_KINDS if kind in STATE_CHAINS.get(k, ("quantum",))]
+        problems.append(f"state.kind = {st.kind!r}: not a state of a {kind} chain (model {name!r}); "
+                        f"{kind} chains take: {', '.join(usable)}")
+        state_ok = False
+    if st is not None and kind == "quantum" and st.M is not None:
+        problems.append(f"state.M = {st.M!r}: the number of chains of a classical batch; a quantum run evolves "
+                        "one state (drop M, or run an ensemble with tnmbl sweep)")
+    problems += _kind_key_problems(sections, kind)
+    if kind == "classical":  # the engine's own checks follow once the rest is valid (validate_config)
+        return problems, None, "numba" if backend is not None else None
     if not state_ok:
         return problems, None, backend
     try:
@@ -652,6 +750,56 @@ def _build_problems(sections, params, state_ok):
     except TnmblError as exc:
         return problems + [f"evolution.{exc}"], None, backend
     return problems, conserve, backend
+
+
+#: keys that apply to one kind of chain only: (section, key) -> kind
+KIND_KEYS = {("evolution", "chi_max"): "quantum", ("evolution", "svd_cutoff"): "quantum",
+             ("evolution", "conserve"): "quantum", ("evolution", "array_backend"): "quantum",
+             ("evolution", "energy_tolerance"): "classical", ("evolution", "noise_rate"): "classical",
+             ("observables", "n_log"): "classical", ("observables", "per_chain"): "classical"}
+
+
+def _kind_key_problems(sections, kind):
+    problems = []
+    for (sec, key), only in KIND_KEYS.items():
+        section = sections.get(sec)
+        if section is not None and key in section.model_fields_set and only != kind:
+            problems.append(f"{sec}.{key} = {_show(getattr(section, key))}: applies to {only} chains only "
+                            f"(this model is {kind}); drop it")
+    obs = sections.get("observables")
+    if obs is not None and obs.n_log is not None and obs.output_dt is not None:
+        problems.append(f"observables.n_log = {obs.n_log}: give either output_dt or n_log, not both")
+    return problems
+
+
+#: which section a classical engine's error key belongs to
+_CLASSICAL_KEYS = {"dt": "evolution", "method": "evolution", "t_final": "evolution", "noise_rate": "evolution",
+                   "energy_tolerance": "evolution", "chain": "model", "observable": "observables.names",
+                   "observables": "observables", "output_dt": "observables", "n_log": "observables",
+                   "per_chain": "observables", "beta": "state", "state": "state", "M": "state"}
+
+
+def _classical_problems(sections, chain):
+    """Build the classical state (its starting point if it needs compute) and the evolution,
+    without evolving: the engines' own checks (stability bound, phi needs beta, ...) as problems."""
+    from ..engines.classical import ClassicalEvolution
+
+    ev = sections["evolution"]
+    obs = sections.get("observables", ObservablesSection())
+    try:
+        state = _build_state(sections["state"], chain, deferred=True)
+        ClassicalEvolution(chain, state, ev.method, dt=ev.dt, t_final=ev.t_final, observables=list(obs.names),
+                           output_dt=obs.output_dt, n_log=obs.n_log, energy_tolerance=ev.energy_tolerance,
+                           noise_rate=ev.noise_rate or 0.0, per_chain=obs.per_chain or (), keep_samples=False)
+    except TnmblError as exc:
+        key = str(exc).split(" = ", 1)[0].split(":", 1)[0].strip()
+        section = _CLASSICAL_KEYS.get(key, "state")
+        text = str(exc)
+        if section == "observables.names":
+            text = text.split(" = ", 1)[-1]
+            return [f"{section}: {text}"]
+        return [text if text.startswith(section) else f"{section}.{text}"]
+    return []
 
 
 def parse_yaml(text, source="<config>"):

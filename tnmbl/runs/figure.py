@@ -3,7 +3,8 @@
 Panels, for whichever of these were measured: heat maps (time vs position) of the change of
 the density and of the energy density since t = 0, the energy and density currents vs time
 at a quarter, the middle and three quarters of the chain, and the health figures (largest bond dimension and
-accumulated truncation error).
+accumulated truncation error; for classical batches the energy and charge errors), and the
+batch averages phi and current_correlation of classical runs.
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ from .storage import read_results
 
 HEATMAPS = ("density", "energy_density", "entanglement")
 CURRENTS = ("energy_current", "density_current", "particle_current", "spin_current")
+SCALARS = ("phi", "current_correlation")
 
 
 def plot_results(path, out=None, *, dpi=110):
@@ -30,7 +32,8 @@ def plot_results(path, out=None, *, dpi=110):
     t, obs = res["time"], res["observables"]
     maps = [k for k in HEATMAPS if k in obs][:2]
     currents = [k for k in CURRENTS if k in obs]
-    panels = len(maps) + (1 if currents else 0) + 1
+    scalars = [k for k in SCALARS if k in obs]
+    panels = len(maps) + (1 if currents else 0) + (1 if scalars else 0) + 1
     fig, axes = plt.subplots(1, panels, figsize=(4.2 * panels, 3.6), squeeze=False)
     axes = list(axes[0])
     title = res["attrs"].get("meta", {}).get("model", "")
@@ -59,6 +62,16 @@ def plot_results(path, out=None, *, dpi=110):
         ax.legend(fontsize=7)
         ax.set_title("currents")
         k += 1
+    if scalars:
+        ax = axes[k]
+        for name in scalars:
+            ax.plot(t, obs[name][:, 0], label=name)
+        if len(t) > 2 and t[1] > 0 and t[-1] / t[1] > 100:  # a log grid (n_log)
+            ax.set_xscale("log")
+        ax.set_xlabel("time t")
+        ax.legend(fontsize=7)
+        ax.set_title("batch averages")
+        k += 1
     ax = axes[k]
     health = res["health"]
     if "chi" in health:
@@ -68,6 +81,11 @@ def plot_results(path, out=None, *, dpi=110):
         ax2 = ax.twinx()
         ax2.semilogy(t, np.maximum(health["truncation_error"], 1e-18), color="C3")
         ax2.set_ylabel("truncation error (accumulated)", color="C3")
+    for name, color in (("energy_error", "C3"), ("charge_error", "C0")):  # classical batches
+        if name in health:
+            ax.semilogy(t, np.maximum(health[name], 1e-18), color=color, label=name)
+            ax.set_ylabel("largest error over the batch")
+            ax.legend(fontsize=7)
     ax.set_xlabel("time t")
     ax.set_title("health")
     fig.suptitle(f"{title}  {Path(path).name}  ({res['attrs'].get('status')}, {res['n_rows']} rows)")

@@ -59,14 +59,6 @@ class NoProgress:
         pass
 
 
-def output_steps(n_total, n_out):
-    """Step numbers of the output rows: multiples of ``n_out`` from 0, and ``n_total``."""
-    steps = list(range(0, n_total + 1, n_out))
-    if steps[-1] != n_total:
-        steps.append(n_total)
-    return steps
-
-
 def make_evolution(cfg: RunConfig):
     """Chain, initial state and :class:`~tnmbl.evolution.Evolution` of ``cfg`` (engine built)."""
     from ..evolution import Evolution
@@ -75,6 +67,15 @@ def make_evolution(cfg: RunConfig):
         chain = build_chain(cfg)
         state = build_state(cfg, chain)
         ev = cfg.evolution
+        if getattr(chain.site, "kind", None) == "classical":  # issue 4: a batch of classical chains
+            from ..engines.classical import ClassicalEvolution
+
+            obs = cfg.observables
+            return chain, ClassicalEvolution(
+                chain, state, ev.method, dt=ev.dt, t_final=ev.t_final, observables=list(obs.names),
+                output_dt=obs.output_dt, n_log=obs.n_log, energy_tolerance=ev.energy_tolerance,
+                noise_rate=ev.noise_rate or 0.0, noise_seed=cfg.seed or 0, per_chain=obs.per_chain or (),
+                keep_samples=False)
         if getattr(state, "mixed", False):  # issue 7: a mixed bubble runs on its purification engine
             from ..engines.bubble_purification import MixedEvolution as Evolution  # noqa: N814
         evo = Evolution(chain, state, ev.method, dt=ev.dt, t_final=ev.t_final, chi_max=ev.chi_max,
@@ -86,13 +87,10 @@ def make_evolution(cfg: RunConfig):
     return chain, evo
 
 
-def _n_steps(t, dt):
-    return int(round(t / dt))
-
-
 def _checkpoint_data(evo, writer, cfg):
     return {"engine": evo.engine.get_resume_data(), "rows": writer.n_rows, "step": int(evo.engine.step),
-            "time": float(evo.engine.time), "reference": [float(x) for x in evo.reference],
+            "time": float(evo.engine.time),
+            "reference": [np.asarray(x) if np.ndim(x) else float(x) for x in evo.reference],
             "method": cfg.evolution.method, "written": now()}
 
 
@@ -111,10 +109,9 @@ def run(cfg: RunConfig, *, progress=None) -> RunSummary:
             p.unlink()
     writer = ResultsWriter.create(path, config_yaml=cfg.to_yaml(), config_json=json.dumps(cfg.to_dict()),
                                   observables=evo.observables, chain=chain, seed=cfg.seed, versions=versions(),
-                                  meta=json.loads(json.dumps(evo.meta(), default=str)))
-    n_total = _n_steps(cfg.evolution.t_final, cfg.evolution.dt)
-    n_out = _n_steps(cfg.observables.output_dt, cfg.evolution.dt)
-    steps = output_steps(n_total, n_out)
+                                  meta=json.loads(json.dumps(evo.meta(), default=str)),
+                                  per_chain={k: evo.engine.M for k in getattr(evo, "per_chain", ())})
+    steps = evo.output_steps
     summary = RunSummary(path, ckpt, "running", 0, 0.0, cfg.evolution.t_final)
     return _drive(cfg, evo, writer, steps, progress, summary, stored_steps=())
 
@@ -164,10 +161,8 @@ def resume(results_path, *, t_final=None, progress=None) -> RunSummary:
     writer.set_attrs(status="running", ended="", config=cfg.to_yaml(), config_json=json.dumps(cfg.to_dict()))
     writer.add_history(event="resume", from_step=int(data["step"]), rows_in_file=writer.n_rows,
                        t_final=cfg.evolution.t_final)
-    n_total = _n_steps(cfg.evolution.t_final, cfg.evolution.dt)
-    n_out = _n_steps(cfg.observables.output_dt, cfg.evolution.dt)
     stored = [int(s) for s in info["step"]]
-    steps = [s for s in output_steps(n_total, n_out) if s > int(data["step"])]
+    steps = [s for s in evo.output_steps if s > int(data["step"])]
     summary = RunSummary(path, ckpt, "running", writer.n_rows, float(info["time"][-1]), cfg.evolution.t_final)
     return _drive(cfg, evo, writer, steps, progress, summary, stored_steps=stored)
 

@@ -7,6 +7,8 @@ Layout (``format = "tnmbl-results"``, ``format_version = 1``)::
     /wall_s                     (n,)         wall seconds since the run (or resume) started
     /observables/<name>         (n, ncol)    attrs: dims, units, description, positions
     /health/<name>              (n,)         truncation_error, chi, norm, energy, ..._drift
+    /per_chain/<name>           (n, M)       classical batches: per-chain series asked for
+                                             (observables.per_chain: energy, charge, phi, ...)
     root attrs                  config (resolved YAML), config_json, versions (JSON),
                                 git_commit, seed, started, ended, status, t_final,
                                 history (JSON list of run / resume events)
@@ -71,7 +73,7 @@ class ResultsWriter:
 
     @classmethod
     def create(cls, path, *, config_yaml, config_json, observables, chain, seed, versions, meta,
-               chunk_rows=64):
+               chunk_rows=64, per_chain=None):
         path = Path(path)
         path.parent.mkdir(parents=True, exist_ok=True)
         f = h5py.File(path, "w")
@@ -90,6 +92,10 @@ class ResultsWriter:
             _row_dataset(og, obs.name, len(pos), chunk_rows, units=obs.units, dims=["time", obs.dim],
                          description=obs.description, positions=pos)
         f.create_group("health")
+        pg = f.create_group("per_chain")
+        for name, M in (per_chain or {}).items():
+            _row_dataset(pg, name, M, chunk_rows, dims=["time", "chain"], units=_health_units(name),
+                         description=f"{name} of each chain of the batch")
         f.flush()
         return cls(f)
 
@@ -118,6 +124,8 @@ class ResultsWriter:
             if name not in hg:
                 _row_dataset(hg, name, None, self.f["time"].chunks[0], units=_health_units(name))
             _put(hg[name], n, value)
+        for name, value in (getattr(row, "per_chain", None) or {}).items():
+            _put(self.f["per_chain"][name], n, value)
         _put(self.f["step"], n, row.step)
         _put(self.f["wall_s"], n, wall_s)
         _put(self.f["time"], n, row.time)
@@ -157,8 +165,8 @@ def _put(ds, n, value):
 
 def _row_datasets(f):
     out = [f["step"], f["wall_s"]]
-    for g in ("observables", "health"):
-        out += [f[g][k] for k in f[g]]
+    for g in ("observables", "health", "per_chain"):
+        out += [f[g][k] for k in f.get(g, {})]
     return out
 
 
@@ -179,6 +187,7 @@ def read_results(path):
         out["positions"] = {k: f["observables"][k].attrs["positions"] for k in f["observables"]}
         out["units"] = {k: f["observables"][k].attrs["units"] for k in f["observables"]}
         out["health"] = {k: f["health"][k][:n] for k in f["health"]}
+        out["per_chain"] = {k: f["per_chain"][k][:n] for k in f.get("per_chain", {})}
         attrs = {}
         for k, v in f.attrs.items():
             if k in ("versions", "meta", "history", "config_json"):

@@ -1,7 +1,8 @@
 """Initial states, independent of the engine that evolves them."""
 
+from . import classical  # issue 4: batches of classical chains (tnmbl.states.classical)
 from .bubbles import mixed_bubble, sampled_bubble, sampled_bubble_member
 from .product import ProductState, bubble, domain_wall, neel, product
 
-__all__ = ["ProductState", "product", "neel", "domain_wall", "bubble", "mixed_bubble", "sampled_bubble",
+__all__ = ["classical", "ProductState", "product", "neel", "domain_wall", "bubble", "mixed_bubble", "sampled_bubble",
            "sampled_bubble_member"]

@@ -263,6 +263,18 @@ def langevin(chain, state, beta, t_th, *, gamma=1.0, dt=0.01, seed=None, threads
     return langevin_rotor(chain, state, beta, t_th, gamma=gamma, dt=dt, seed=seed, threads=threads)
 
 
+def thermalized(chain, M=1, *, beta, t_th, gamma=1.0, dt=0.01, seed=None, threads=None):
+    """``M`` rotor chains started at rest and thermalized by :func:`langevin` at ``beta`` for
+    ``t_th`` (the glassy-dynamics paper's preparation; the ``langevin`` state of run configs)."""
+    M = _count(M)
+    if chain.site.name != "rotor":
+        fail(OptionError, "chain", chain.name, "Langevin thermalization is implemented for rotor chains",
+             "for DNLS use gibbs (beta = 0) or dnls_metropolis (finite beta)")
+    rest = ClassicalState(chain, {"theta": np.zeros((M, chain.L)), "w": np.zeros((M, chain.L))}, "rest",
+                          {"M": M})
+    return langevin(chain, rest, beta, t_th, gamma=gamma, dt=dt, seed=seed, threads=threads)
+
+
 def bubble(chain, M=1, *, region, inside, outside, seed=None):
     r"""A hot / dense region in a cold / dilute background.
 

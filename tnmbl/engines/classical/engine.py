@@ -27,11 +27,10 @@ a step that turns a phase by more than :math:`\pi` resolves nothing; it is refus
 from __future__ import annotations
 
 import math
-import time as _time
 
 import numpy as np
 
-from ...errors import ConvergenceError, ObservableError, OptionError, StateError, fail
+from ...errors import OptionError, StateError, fail
 
 _W1 = 1.0 / (2.0 - 2.0 ** (1.0 / 3.0))
 _W0 = -(2.0 ** (1.0 / 3.0)) * _W1
@@ -288,6 +287,41 @@ class ClassicalEngine:
     def time(self):
         return self.step * self.dt
 
+    # -- what the run machinery drives (tnmbl.runs.runner), as for the quantum engines ----
+    def advance(self, n_steps):
+        """Advance by ``n_steps`` and keep the measurement taken at the new time."""
+        out = self.run([int(n_steps)])
+        self._last = (self.step, out)
+
+    def measurement(self):
+        """The measurement (``run``'s dict, one output) at the current step."""
+        last = getattr(self, "_last", None)
+        if last is None or last[0] != self.step:
+            self._last = last = (self.step, self.run([0]))
+        return last[1]
+
+    def _fields(self):
+        if self.chain.site.name == "rotor":
+            return {"theta": self.theta, "p": self.p, "wref": self.wref}
+        return {"re": self.re, "im": self.im}
+
+    def get_resume_data(self):
+        """The batch (block layout) and the step, for a checkpoint."""
+        data = {k: v.copy() for k, v in self._fields().items()}
+        data.update(step=int(self.step), M=int(self.M), lanes=int(self.lanes), method=self.method)
+        return data
+
+    def set_resume_data(self, data):
+        """Continue from :meth:`get_resume_data` of an engine built from the same run config."""
+        for key, arr in self._fields().items():
+            saved = np.asarray(data[key])
+            if saved.shape != arr.shape:
+                fail(StateError, "checkpoint", key, f"holds a batch of shape {saved.shape}, this run has "
+                     f"{arr.shape} (M = {self.M}, lanes = {self.lanes})", "resume with the run's own config")
+            arr[...] = saved
+        self.step = int(data["step"])
+        self._last = None
+
 
 def langevin_rotor(chain, state, beta, t_th, *, gamma=1.0, dt=0.01, seed=None, threads=None, lanes=32):
     """Langevin thermalization of a rotor batch (see :func:`tnmbl.states.classical.langevin`)."""
@@ -308,234 +342,3 @@ def langevin_rotor(chain, state, beta, t_th, *, gamma=1.0, dt=0.01, seed=None, t
     out = eng.state()
     return ClassicalState(chain, out.fields, f"langevin(beta={beta:g}, t_th={t_th:g})",
                           dict(state.meta, beta=beta, t_th=t_th, gamma=gamma, langevin_seed=seed, langevin_dt=dt))
-
-
-# ------------------------------------------------------------------------------------------
-# the evolve vocabulary
-
-CLASSICAL_OBSERVABLES = ("density", "energy_density", "energy_current", "density_current", "phi",
-                         "current_correlation")
-DEFAULT_CLASSICAL_OBSERVABLES = ("density", "energy_density")
-
-
-def _positions(chain, name):
-    from ...observables.classical import positions
-
-    return positions(chain, name)
-
-
-def output_grid(t_final, dt, *, output_dt=None, n_log=None):
-    """Output steps: every ``output_dt`` (default ~100 outputs) or ``n_log`` log-spaced times."""
-    n_total = int(round(t_final / dt))
-    if n_log is not None:
-        if not isinstance(n_log, (int, np.integer)) or n_log < 2:
-            fail(OptionError, "n_log", n_log, "must be an integer >= 2")
-        steps = np.unique(np.round(np.geomspace(1, max(n_total, 1), int(n_log))).astype(np.int64))
-        return np.concatenate([[0], steps[steps > 0]]) if n_total > 0 else np.array([0], np.int64)
-    if output_dt is None:
-        n_out = max(1, n_total // 100)
-    else:
-        n = output_dt / dt
-        if abs(n - round(n)) > 1e-9 * max(1.0, n) or round(n) < 1:
-            fail(OptionError, "output_dt", output_dt, f"output_dt / dt = {output_dt} / {dt} = {n:.6g} "
-                 "must be a positive integer", f"use output_dt = {max(1, round(n)) * dt:.6g}")
-        n_out = int(round(n))
-    steps = list(range(0, n_total + 1, n_out))
-    if steps[-1] != n_total:
-        steps.append(n_total)
-    return np.array(steps, dtype=np.int64)
-
-
-class ClassicalEvolution:
-    """A validated classical evolution, iterated over its output times (yields
-    :class:`~tnmbl.evolution.Row`), like :class:`~tnmbl.evolution.Evolution`.
-
-    Observables are ensemble averages over the batch; the per-chain series (``energy``,
-    ``charge``, ``phi``, ``total_current``) are kept in ``self.samples``.
-    """
-
-    def __init__(self, chain, state, method=None, *, dt, t_final, observables=DEFAULT_CLASSICAL_OBSERVABLES,
-                 output_dt=None, n_log=None, beta=None, energy_tolerance=None, noise_rate=0.0, noise_seed=0,
-                 threads=None, lanes=32, chunk_outputs=16, allow_large_dt=False):
-        from ...chain import Chain
-        from ...evolution import _number, _steps
-        from ...states.classical import ClassicalState
-
-        if not isinstance(chain, Chain) or getattr(chain.site, "kind", None) != "classical":
-            fail(OptionError, "chain", getattr(chain, "name", chain), "must be a classical tnmbl Chain")
-        if not isinstance(state, ClassicalState):
-            fail(StateError, "state", type(state).__name__, "must be a ClassicalState",
-                 "build it with tnmbl.states.classical.*")
-        if state.chain is not chain and not (state.L == chain.L and chain.site.same_as(state.chain.site)):
-            fail(StateError, "state", state.label, "was built for another chain")
-        if method is None:
-            method = "leapfrog" if chain.site.name == "rotor" else "split2"
-        if method not in CLASSICAL_METHODS:
-            fail(OptionError, "method", method, f"unknown classical method; known: {', '.join(CLASSICAL_METHODS)}")
-        self.dt = _number("dt", dt)
-        self.t_final = _number("t_final", t_final, allow_zero=True)
-        _steps("t_final", self.t_final, self.dt)
-        if isinstance(observables, str):
-            observables = [observables]
-        observables = list(observables)
-        for name in observables:
-            if name not in CLASSICAL_OBSERVABLES:
-                hint = ("entanglement is a quantum observable" if name == "entanglement"
-                        else f"classical observables: {', '.join(CLASSICAL_OBSERVABLES)}")
-                fail(ObservableError, "observable", name, "not measured by the classical engines", hint)
-        if len(set(observables)) != len(observables):
-            fail(OptionError, "observables", observables, "each observable may be listed once")
-        if "phi" in observables and chain.site.name != "rotor":
-            fail(ObservableError, "observable", "phi", "the relaxation function is defined for the rotor chain")
-        if beta is None:
-            beta = state.meta.get("beta")
-        if "phi" in observables and (beta is None or not beta > 0):
-            fail(OptionError, "beta", beta, "phi needs the inverse temperature beta > 0",
-                 "pass beta=..., or start from tnmbl.states.classical.gibbs(chain, M, beta)")
-        if energy_tolerance is not None:
-            energy_tolerance = _number("energy_tolerance", energy_tolerance)
-        self.steps = output_grid(self.t_final, self.dt, output_dt=output_dt, n_log=n_log)
-        self.chain, self.state, self.method, self.beta = chain, state, method, beta
-        self.observables = observables
-        self.energy_tolerance = energy_tolerance
-        self.chunk_outputs = max(1, int(chunk_outputs))
-        self.engine = ClassicalEngine(chain, state, method, self.dt, lanes=lanes, threads=threads,
-                                      noise_rate=noise_rate, noise_seed=noise_seed, allow_large_dt=allow_large_dt)
-        self.noise = {"rate": float(noise_rate), "seed": int(noise_seed)}
-        self._samples = {k: [] for k in ("energy", "charge", "phi", "total_current")}
-        self.timing = {"evolve_s": 0.0, "measure_s": 0.0}
-        self.reference = None
-
-    def __iter__(self):
-        from ...evolution import Row
-
-        segs = np.diff(np.concatenate([[0], self.steps]))
-        L = self.chain.L
-        for start in range(0, len(segs), self.chunk_outputs):
-            t0 = _time.perf_counter()
-            out = self.engine.run(segs[start:start + self.chunk_outputs])
-            self.timing["evolve_s"] += _time.perf_counter() - t0
-            for i in range(len(out["chain_energy"])):
-                e, q = out["chain_energy"][i], out["chain_charge"][i]
-                if self.reference is None:
-                    self.reference = (e.copy(), q.copy(), out["chain_current"][i].copy())
-                e0, q0, j0 = self.reference
-                self._samples["energy"].append(e)
-                self._samples["charge"].append(q)
-                self._samples["total_current"].append(out["chain_current"][i])
-                phi = None
-                if self.beta:
-                    phi = self.beta / (2 * L) * out["chain_dw2"][i]
-                    self._samples["phi"].append(phi)
-                values = {}
-                for name in self.observables:
-                    if name == "phi":
-                        values[name] = np.array([phi.mean()])
-                    elif name == "current_correlation":
-                        values[name] = np.array([np.mean(out["chain_current"][i] * j0) / L])
-                    else:
-                        values[name] = out[name][i]
-                health = {"energy": float(e.mean()), "energy_drift": float(np.mean(e - e0)),
-                          "energy_error": float(np.max(np.abs(e - e0)) / L),
-                          "charge": float(q.mean()), "charge_drift": float(np.mean(q - q0)),
-                          "charge_error": float(np.max(np.abs(q - q0)))}
-                step = int(self.steps[start + i])
-                row = Row(step * self.dt, step, values, health)
-                if self.energy_tolerance is not None and health["energy_error"] > self.energy_tolerance:
-                    err = ConvergenceError(
-                        f"energy_error = {health['energy_error']:.3g} at t = {row.time:g}: above "
-                        f"energy_tolerance = {self.energy_tolerance:g} (largest |E(t) - E(0)| / L over the "
-                        f"{self.engine.M} chains). Fix: lower dt or use a higher-order method")
-                    err.row = row
-                    raise err
-                yield row
-
-    def state(self):
-        """The batch at the current time, as a :class:`~tnmbl.states.classical.ClassicalState`."""
-        return self.engine.state()
-
-    @property
-    def samples(self):
-        """Per-chain series measured so far, each ``(n_times, M)``."""
-        return {k: np.array(v) for k, v in self._samples.items() if v}
-
-    def meta(self):
-        from ... import versions
-
-        return {"method": self.method, "backend": "numba", "dt": self.dt, "t_final": self.t_final,
-                "M": self.engine.M, "lanes": self.engine.lanes, "threads": self.engine.threads,
-                "beta": self.beta, "noise": self.noise, "energy_tolerance": self.energy_tolerance,
-                "output_steps": self.steps.tolist(), "model": self.chain.name, "model_params": self.chain.params,
-                "state": self.state.label, "state_meta": self.state.meta, "versions": versions()}
-
-
-def evolve_classical(chain, state, method=None, *, dt, t_final, observables=DEFAULT_CLASSICAL_OBSERVABLES,
-                     output_dt=None, n_log=None, beta=None, energy_tolerance=None, noise_rate=0.0, noise_seed=0,
-                     threads=None, lanes=32, chunk_outputs=16, allow_large_dt=False, callback=None):
-    r"""Evolve a batch of classical chains and return ensemble-averaged observables.
-
-    Parameters
-    ----------
-    chain : Chain
-        A classical chain (:func:`tnmbl.models.rotor`, :func:`tnmbl.models.dnls`).
-    state : ClassicalState
-        ``M`` initial conditions (:mod:`tnmbl.states.classical`).
-    method : {"leapfrog", "yoshida4", "split2", "split4"}
-        Default ``leapfrog`` (rotor) or ``split2`` (DNLS).
-    dt, t_final : float
-        Time step and final time (``t_final / dt`` an integer).
-    observables : sequence of str
-        ``density`` (``w_x`` / :math:`|\psi_x|^2`), ``energy_density``, ``energy_current``,
-        ``density_current`` (same names, conventions and positions as the quantum ones),
-        ``phi`` (rotor relaxation function, needs ``beta``), ``current_correlation``
-        (:math:`\langle J(t)J(0)\rangle / L` with :math:`J = \sum_b j_b`, the Green-Kubo
-        integrand).
-    output_dt : float, optional
-        Interval between outputs (default about 100 outputs); or ``n_log`` log-spaced outputs.
-    beta : float, optional
-        Inverse temperature for ``phi`` (default: from the state's sampler).
-    energy_tolerance : float, optional
-        Stop with :class:`~tnmbl.errors.ConvergenceError` when the largest per-chain energy
-        error per site, :math:`\max_m |E_m(t) - E_m(0)| / L`, passes it; the rows before
-        are returned through ``callback`` and ``error.result``.
-    noise_rate : float
-        Rate of energy-conserving velocity flips per rotor (paper eq. 7); ``noise_seed``
-        seeds them (counter-based: independent of threads and layout).
-    threads, lanes, chunk_outputs :
-        Performance knobs: threads (default numba's), chains per block, outputs per
-        compiled call.
-
-    Returns
-    -------
-    Result
-        ``result[name]`` of shape ``(n_times, n_columns)``. ``result.engine`` is the
-        :class:`ClassicalEvolution`: ``result.engine.samples`` holds the per-chain series
-        (``(n_times, M)``: ``energy``, ``charge``, ``phi``, ``total_current``) and
-        ``result.engine.state()`` the final batch.
-    """
-    from ...evolution import Result
-
-    ev = ClassicalEvolution(chain, state, method, dt=dt, t_final=t_final, observables=observables,
-                            output_dt=output_dt, n_log=n_log, beta=beta, energy_tolerance=energy_tolerance,
-                            noise_rate=noise_rate, noise_seed=noise_seed, threads=threads, lanes=lanes,
-                            chunk_outputs=chunk_outputs, allow_large_dt=allow_large_dt)
-    rows = []
-
-    def build():
-        data = {name: np.array([r.values[name] for r in rows]) for name in ev.observables}
-        positions = {name: _positions(chain, name) for name in ev.observables}
-        health = {k: np.array([r.health[k] for r in rows]) for k in rows[0].health} if rows else {}
-        meta = ev.meta()
-        meta["timing"] = dict(ev.timing)
-        return Result(np.array([r.time for r in rows]), data, positions, health, meta, ev)
-
-    try:
-        for row in ev:
-            rows.append(row)
-            if callback is not None:
-                callback(row)
-    except ConvergenceError as err:
-        err.result = build()
-        raise
-    return build()
-

@@ -23,6 +23,12 @@ Sources
     ``max |energy_drift| / L`` and ``max |charge_drift| / L`` (per site; the energy and the
     charge are conserved by every model, so a drift is a numerical error).
 
+Classical batches (rotor, DNLS) have no truncation; their conservation figures are the
+largest per-chain errors (``energy_error``, ``charge_error / L``). Their ``dt_check``
+compares ensemble averages of chaotic trajectories that separate in time, so past the
+Lyapunov time it measures the batch's statistical error (about ``1/sqrt(M)``) as much as
+the time-step error: read it at early times, or compare energy errors instead.
+
 A source is *flagged* when its figure passes the threshold in :data:`THRESHOLDS`
 (absolute, in the observables' own units); pass ``thresholds`` to change them.
 """
@@ -46,7 +52,8 @@ THRESHOLDS = {
 }
 
 #: order of each method's time-step error (None: no time-step error)
-METHOD_ORDER = {"tebd2": 2, "tebd4": 4, "tdvp1": 2, "tdvp2": 2, "exact": None}
+METHOD_ORDER = {"tebd2": 2, "tebd4": 4, "tdvp1": 2, "tdvp2": 2, "exact": None,
+                "leapfrog": 2, "yoshida4": 4, "split2": 2, "split4": 4}
 
 GROUP = "error_budget"
 
@@ -105,14 +112,16 @@ def error_budget(path, *, chi_check=False, dt_check=False, thresholds=None):
     n = res["n_rows"]
     flags = []
 
-    trunc = {"discarded_weight": float(h["truncation_error"][-1]) if n and "truncation_error" in h else 0.0,
+    classical = "chi_max" not in ev  # a classical batch: no truncation; errors are per chain
+    trunc = None if classical else {
+             "discarded_weight": float(h["truncation_error"][-1]) if n and "truncation_error" in h else 0.0,
              "chi_reached": int(np.max(h["chi"])) if n and "chi" in h else 0,
              "chi_max": int(ev["chi_max"]), "svd_cutoff": float(ev["svd_cutoff"]), "chi_effect": None}
-    if trunc["discarded_weight"] > th["truncation_error"]:
+    if trunc is not None and trunc["discarded_weight"] > th["truncation_error"]:
         flags.append(f"truncation: discarded weight {trunc['discarded_weight']:.2e} > {th['truncation_error']:.0e}; "
                      "raise evolution.chi_max")
     exact = ev["method"] == "exact"
-    if chi_check and not exact:
+    if chi_check and not exact and trunc is not None:
         if trunc["chi_reached"] < trunc["chi_max"]:
             trunc["chi_effect_note"] = "chi never reached chi_max: only svd_cutoff truncated; no rerun"
         else:
@@ -138,8 +147,12 @@ def error_budget(path, *, chi_check=False, dt_check=False, thresholds=None):
             flags.append(f"time step: Richardson estimate (dt vs dt/2, order {order}) {step['dt_effect']:.2e} > "
                          f"{th['dt_effect']:.0e}; lower evolution.dt or use a higher-order method")
 
-    cons = {"energy_drift_per_site": _max_abs(h.get("energy_drift", [])) / L,
-            "charge_drift_per_site": _max_abs(h.get("charge_drift", [])) / L}
+    if classical:  # the largest per-chain errors (energy_error is per site already)
+        cons = {"energy_drift_per_site": _max_abs(h.get("energy_error", [])),
+                "charge_drift_per_site": _max_abs(h.get("charge_error", [])) / L}
+    else:
+        cons = {"energy_drift_per_site": _max_abs(h.get("energy_drift", [])) / L,
+                "charge_drift_per_site": _max_abs(h.get("charge_drift", [])) / L}
     for key in cons:
         if not math.isfinite(cons[key]) or cons[key] > th[key]:
             flags.append(f"conservation: max |{key.split('_per')[0]}| / L = {cons[key]:.2e} > {th[key]:.0e}; "
@@ -186,11 +199,12 @@ def budget_lines(budget):
     if budget is None:
         return ["budget:     -"]
     t, s, c = budget["truncation"], budget["time_step"], budget["conservation"]
-    chi = f", O(chi) - O(chi/2) = {t['chi_effect']:.2e}" if t.get("chi_effect") is not None else ""
+    chi = f", O(chi) - O(chi/2) = {t['chi_effect']:.2e}" if t and t.get("chi_effect") is not None else ""
     dt = f", dt vs dt/2 estimate = {s['dt_effect']:.2e}" if s.get("dt_effect") is not None else \
         " (no dt/2 comparison: tnmbl budget --dt-check)"
     origin = "stored" if budget.get("stored") else "computed now, not stored"
     lines = [f"budget:     ({origin}{', STALE: rows added since' if budget.get('stale') else ''})",
+             "  truncation:   none (classical batch)" if t is None else
              f"  truncation:   discarded weight {t['discarded_weight']:.2e}, chi {t['chi_reached']} of "
              f"{t['chi_max']}{chi}",
              f"  time step:    {s['method']} order {s['order']}, dt = {s['dt']:g}{dt}",

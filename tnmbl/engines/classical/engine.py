@@ -323,7 +323,7 @@ class ClassicalEngine:
         self._last = None
 
 
-def langevin_rotor(chain, state, beta, t_th, *, gamma=1.0, dt=0.01, seed=None, threads=None, lanes=32):
+def langevin_rotor(chain, state, beta, t_th, *, gamma=1.0, dt=0.01, seed=None, threads=None, lanes=None):
     """Langevin thermalization of a rotor batch (see :func:`tnmbl.states.classical.langevin`)."""
     from ...states.classical import ClassicalState
     from ..classical import kernels

@@ -227,9 +227,10 @@ def parser():
                         help="override a key with a YAML value, e.g. --set evolution.chi_max=256 (repeatable)")
 
     def with_threads(sp):
-        sp.add_argument("--threads", type=int, default=int(os.environ.get("TNMBL_THREADS", "1")), metavar="N",
+        sp.add_argument("--threads", type=int, default=None, metavar="N",
                         help="BLAS threads (default 1, or $TNMBL_THREADS): on small machines one thread per run "
-                             "is faster for TeNPy / quimb; use the other cores for other runs")
+                             "is faster for TeNPy / quimb; use the other cores for other runs. Classical batches "
+                             "(numba) use every core unless --threads or $TNMBL_THREADS is given")
 
     sp = sub.add_parser("validate", help="check a config; list every problem; compute nothing")
     with_set(sp)
@@ -272,12 +273,18 @@ def main(argv=None):
     if args.command in ("run", "resume", "sweep") and argv is None:
         signal.signal(signal.SIGTERM, _terminate)
     try:
-        if getattr(args, "threads", None) is not None:
-            if args.threads < 1:
-                raise ValueError(f"--threads = {args.threads}: must be >= 1")
+        if hasattr(args, "threads"):
+            explicit = args.threads if args.threads is not None else os.environ.get("TNMBL_THREADS")
+            threads = int(explicit) if explicit is not None else 1
+            if threads < 1:
+                raise ValueError(f"--threads = {threads}: must be >= 1")
+            if explicit is not None:  # classical kernels: numba's thread pool too
+                import numba
+
+                numba.set_num_threads(min(threads, numba.config.NUMBA_NUM_THREADS))
             from threadpoolctl import threadpool_limits
 
-            with threadpool_limits(limits=args.threads, user_api="blas"):
+            with threadpool_limits(limits=threads, user_api="blas"):
                 return args.func(args)
         return args.func(args)
     except ConfigError as exc:

@@ -21,3 +21,23 @@ def write_config(tmp_path, raw, name="cfg"):
     path = tmp_path / f"{name}.yaml"
     path.write_text(yaml.safe_dump(raw, sort_keys=False))
     return path
+
+
+class StopAfter:
+    """A progress hook that interrupts the run (like Ctrl-C) after ``n`` rows."""
+
+    def __init__(self, n):
+        self.n = n
+
+    def start(self, **kw):
+        pass
+
+    def row(self, row, *, n_rows, total_rows):
+        if n_rows >= self.n:
+            raise KeyboardInterrupt
+
+    def note(self, text):
+        pass
+
+    def finish(self):
+        pass

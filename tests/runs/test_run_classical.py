@@ -4,7 +4,7 @@ input refused before any compute (issue 4 with issue 3's runs)."""
 
 import numpy as np
 import pytest
-from run_helpers import write_config
+from run_helpers import StopAfter, write_config
 
 import tnmbl
 from tnmbl.errors import ConfigError, ConvergenceError
@@ -37,26 +37,6 @@ def dnls_config(tmp_path, name="dnls"):
                         "output_dt": 0.2},
         "output": {"path": str(tmp_path / f"{name}.h5"), "figure": False},
     }
-
-
-class StopAfter:
-    """Progress that interrupts the run after ``n`` written rows (like Ctrl-C)."""
-
-    def __init__(self, n):
-        self.n = n
-
-    def start(self, **kw):
-        pass
-
-    def row(self, row, *, n_rows, total_rows):
-        if n_rows >= self.n:
-            raise KeyboardInterrupt
-
-    def note(self, text):
-        pass
-
-    def finish(self):
-        pass
 
 
 def test_rotor_run_equals_the_direct_api(tmp_path):

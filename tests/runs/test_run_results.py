@@ -4,7 +4,7 @@ import h5py
 import numpy as np
 import pytest
 import yaml
-from run_helpers import small_config
+from run_helpers import StopAfter, small_config
 
 import tnmbl
 from tnmbl.errors import ConfigError
@@ -70,26 +70,6 @@ def test_extend_equals_straight_run(tmp_path, method):
     assert yaml.safe_load(read_results(short.results_path)["attrs"]["config"])["evolution"]["t_final"] == 0.8
     with pytest.raises(ConfigError, match="already reached t = 0.8"):
         runner.resume(short.results_path, t_final=0.5)
-
-
-class StopAfter:
-    """A progress hook that interrupts the run (like Ctrl-C) after ``n`` rows."""
-
-    def __init__(self, n):
-        self.n = n
-
-    def start(self, **kw):
-        pass
-
-    def row(self, row, *, n_rows, total_rows):
-        if n_rows >= self.n:
-            raise KeyboardInterrupt
-
-    def note(self, text):
-        pass
-
-    def finish(self):
-        pass
 
 
 def test_interrupted_run_reports_progress_and_resumes(tmp_path):

@@ -26,9 +26,22 @@ def test_accepts_table():
 
 
 def test_methods_table_defaults():
-    assert list(METHODS) == ["tebd2", "tebd4", "tdvp1", "tdvp2", "exact"]
+    assert list(METHODS) == ["tebd2", "tebd4", "tdvp1", "tdvp2", "exact", "leapfrog", "yoshida4", "split2", "split4"]
     assert set(METHODS["tebd2"]) == {"tenpy", "quimb"}
     assert next(iter(METHODS["tebd4"])) == "tenpy"
+    assert all(set(METHODS[m]) == {"numba"} for m in ("leapfrog", "yoshida4", "split2", "split4"))
+
+
+def test_classical_methods_accept_their_own_chains_only():
+    rotor, dnls = tnmbl.models.rotor(8, 0.5), tnmbl.models.dnls(8, 0.5, 1.0)
+    nn, _ = MODELS["xxz"]
+    assert accepts("leapfrog", rotor) == (True, "") and accepts("split4", dnls) == (True, "")
+    ok, reason = accepts("leapfrog", dnls)
+    assert not ok and "split2, split4" in reason
+    ok, reason = accepts("tebd2", rotor)
+    assert not ok and "leapfrog, yoshida4" in reason
+    ok, reason = accepts("split2", nn)
+    assert not ok and "tebd2" in reason and "leapfrog" not in reason
 
 
 def test_evolve_rejects_tebd_on_nnn_chain():

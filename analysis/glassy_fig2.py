@@ -50,6 +50,9 @@ def run_one(cfg, g):
     for row in ev:
         times.append(row.time)
         phis.append(row.values["phi"][0])
+        if len(times) % 25 == 0:  # progress: the long couplings take tens of minutes
+            print(f"  g = {g}: t = {row.time:.6g} of at most {cfg['t_max'][g]:g}, phi = {phis[-1]:.4f}, "
+                  f"energy error/L {row.health['energy_error']:.1e}, {time.time() - t_start:.0f} s", flush=True)
         if cross is None and len(times) > 3:
             sm = smooth_log(np.array(times), np.array(phis), cfg["bootstrap"]["window"])
             # the smoothed curve is trustworthy up to half a window before the end

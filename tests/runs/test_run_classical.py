@@ -126,6 +126,7 @@ BAD = [
     ({"evolution": {"method": "leapfrog", "dt": 0.02, "t_final": 6.0, "chi_max": 8}}, "evolution.chi_max = 8"),
     ({"state": {"kind": "neel", "M": 4}}, "state.kind = 'neel': not a state of a classical chain"),
     ({"observables": {"names": ["entanglement"]}}, "observables.names[0] = 'entanglement'"),
+    ({"state": {"kind": "wave_packet", "center": 2}}, "state.kind = 'wave_packet': wave packets are DNLS states"),
     ({"observables": {"names": ["phi"], "per_chain": ["spin"]}}, "per_chain = 'spin'"),
 ]
 

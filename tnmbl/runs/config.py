@@ -572,7 +572,7 @@ def _build_state(st, chain, seed=None, *, deferred=False):
         for key, arg in (("langevin_dt", "dt"),):
             if key in kwargs:
                 kwargs[arg] = kwargs.pop(key)
-        if deferred:  # validation: the starting point, with the bath's beta (no Langevin steps)
+        if deferred and chain.site.name == "rotor":  # validation: the starting point (no Langevin steps)
             from ..states.classical import ClassicalState, _beta, _count
 
             M = _count(kwargs.get("M", 1))
@@ -788,6 +788,12 @@ def _classical_problems(sections, chain):
     obs = sections.get("observables", ObservablesSection())
     try:
         state = _build_state(sections["state"], chain, deferred=True)
+    except TnmblError as exc:  # e.g. "chain = 'dnls': Langevin thermalization is implemented for rotor chains"
+        text = str(exc)
+        if text.startswith("chain = "):
+            return [f"state.kind = {sections['state'].kind!r}: {text.split(': ', 1)[-1]}"]
+        return [_where(exc, "state")]
+    try:
         ClassicalEvolution(chain, state, ev.method, dt=ev.dt, t_final=ev.t_final, observables=list(obs.names),
                            output_dt=obs.output_dt, n_log=obs.n_log, energy_tolerance=ev.energy_tolerance,
                            noise_rate=ev.noise_rate or 0.0, per_chain=obs.per_chain or (), keep_samples=False)

@@ -19,6 +19,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests"))
 from conftest import small_models  # noqa: E402
 
 import tnmbl  # noqa: E402
+from tnmbl.testing import continuity_check  # noqa: E402
 
 
 def main():
@@ -36,17 +37,9 @@ def main():
         slopes = np.diff(np.log(errs)) / np.diff(np.log(dts))
         print(f"{method} (XXZ L=10) errors at dt {dts}: {['%.2e' % e for e in errs]}; slopes {np.round(slopes, 2)}")
     for name, (chain, st) in models.items():
-        eps = 1e-4
-        ev = tnmbl.Evolution(chain, st, "exact", dt=eps, t_final=1.0, observables=["energy_density", "energy_current"])
-        ev.engine.advance(6999)
-        rows = []
-        for _ in range(3):  # t = 0.7 - eps, 0.7, 0.7 + eps
-            rows.append(ev.measure().values)
-            ev.engine.advance(1)
-        dh = (rows[2]["energy_density"] - rows[0]["energy_density"]) / (2 * eps)
-        j = np.concatenate([[0.0], rows[1]["energy_current"], [0.0]])
-        residual = np.abs(dh - (j[:-1] - j[1:])).max()
-        e_sum = abs(rows[1]["energy_density"].sum() - ev.engine.energy())
+        check = continuity_check(chain, st, t=0.7, eps=1e-4)
+        dh, rhs = check["energy"]
+        residual, e_sum = np.abs(dh - rhs).max(), check["energy_sum_error"]
         print(f"{name}: continuity residual {residual:.1e} (max |dh/dt| {np.abs(dh).max():.2f}); "
               f"|sum h_b - <H>| {e_sum:.1e}")
 

@@ -6,6 +6,7 @@ import pytest
 
 import tnmbl
 from tnmbl.errors import ObservableError, OptionError, StateError
+from tnmbl.testing import continuity_check
 
 ALL_OBS = ["density", "energy_density", "energy_current", "entanglement"]
 
@@ -84,30 +85,12 @@ def test_continuity_equation_from_exact_evolution(small_models, name, bc):
         else:
             chain = tnmbl.Chain(chain.L, chain.site, chain.terms, bc="periodic", name=chain.name)
         st = tnmbl.states.product(chain, vectors=st.vectors)
-    eps = 1e-4
-    ev = tnmbl.Evolution(chain, st, "exact", dt=eps, t_final=1.0, observables=observables_for(chain))
-    ev.engine.advance(6999)
-    rows = []
-    for _ in range(3):  # t = 0.7 - eps, 0.7, 0.7 + eps
-        rows.append(ev.measure().values)
-        ev.engine.advance(1)
-    dh = (rows[2]["energy_density"] - rows[0]["energy_density"]) / (2 * eps)
-    j = rows[1]["energy_current"]
-    if bc == "open":  # no current through the ends
-        j = np.concatenate([[0.0], j, [0.0]])
-        rhs = j[:-1] - j[1:]
-    else:  # current b flows from bond b to bond b+1 (mod L)
-        rhs = np.roll(j, 1) - j
+    check = continuity_check(chain, st, t=0.7, eps=1e-4)
+    dh, rhs = check["energy"]
     assert np.abs(dh).max() > 1e-2  # the energy does flow
     assert np.abs(dh - rhs).max() < 1e-6
     if chain.conserves_charge:
-        dn = (rows[2]["density"] - rows[0]["density"]) / (2 * eps)
-        J = rows[1]["density_current"]
-        if bc == "open":
-            J = np.concatenate([[0.0], J, [0.0]])
-            rhs = J[:-1] - J[1:]
-        else:
-            rhs = np.roll(J, 1) - J
+        dn, rhs = check["charge"]
         assert np.abs(dn).max() > 1e-2
         assert np.abs(dn - rhs).max() < 1e-6
 

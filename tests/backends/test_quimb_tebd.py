@@ -145,16 +145,18 @@ def _torch_vs_numpy(device_required):
         assert np.max(np.abs(np.asarray(a) - np.asarray(b))) < 1e-8
 
 
-def test_torch_arrays_agree_with_numpy():
-    _torch_vs_numpy(device_required=False) if not _cuda() else pytest.skip("GPU present: see the gpu test")
-
-
 def _cuda():
     try:
         import torch
     except ImportError:
         return False
     return torch.cuda.is_available()
+
+
+@pytest.mark.skipif(_cuda(), reason="with a CUDA GPU visible, quimb's torch arrays live on the GPU: "
+                    "test_gpu_torch_agrees_with_numpy (-m gpu) runs this comparison there")
+def test_torch_arrays_agree_with_numpy():
+    _torch_vs_numpy(device_required=False)
 
 
 @pytest.mark.gpu

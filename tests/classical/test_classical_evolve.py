@@ -20,7 +20,7 @@ def test_batch_equals_single_runs(model):
         method, dt = "split4", 0.02
     kw = dict(dt=dt, t_final=2.0, output_dt=0.5, observables=["energy_density", "density"])
     batch = tnmbl.evolve_classical(chain, st, method, lanes=4, threads=2, **kw)
-    final = batch.engine.engine.state()
+    final = batch.engine.state()  # the documented Result API: engine is the ClassicalEvolution
     for m in range(st.M):
         one = tnmbl.evolve_classical(chain, st.subset(m), method, threads=1, **kw)
         np.testing.assert_allclose(one.engine.samples["energy"][:, 0], batch.engine.samples["energy"][:, m],

@@ -99,7 +99,8 @@ class ClassicalEvolution:
         if energy_tolerance is not None:
             energy_tolerance = _number("energy_tolerance", energy_tolerance)
         self.steps = output_grid(self.t_final, self.dt, output_dt=output_dt, n_log=n_log)
-        self.chain, self.state, self.method, self.beta = chain, state, method, beta
+        # the start is ``initial_state``: ``state()`` is the batch now (an attribute would shadow it)
+        self.chain, self.initial_state, self.method, self.beta = chain, state, method, beta
         self.backend = "numba"
         self.energy_tolerance = energy_tolerance
         self.chunk_outputs = max(1, int(chunk_outputs))
@@ -186,7 +187,7 @@ class ClassicalEvolution:
                 "M": self.engine.M, "lanes": self.engine.lanes, "threads": self.engine.threads,
                 "beta": self.beta, "noise": self.noise, "energy_tolerance": self.energy_tolerance,
                 "output_steps": self.steps.tolist(), "model": self.chain.name, "model_params": self.chain.params,
-                "state": self.state.label, "state_meta": self.state.meta, "versions": versions()}
+                "state": self.initial_state.label, "state_meta": self.initial_state.meta, "versions": versions()}
 
 
 def evolve_classical(chain, state, method=None, *, dt, t_final, observables=DEFAULT_CLASSICAL_OBSERVABLES,

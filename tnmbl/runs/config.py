@@ -31,7 +31,6 @@ import secrets
 from pathlib import Path
 from typing import Literal, Union
 
-import numpy as np
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
@@ -540,6 +539,17 @@ def build_state(cfg: RunConfig, chain):
     return _build_state(cfg.state, chain, cfg.seed)
 
 
+def classical_evolution(chain, state, ev: EvolutionSection, obs: ObservablesSection, seed=0):
+    """The :class:`~tnmbl.engines.classical.ClassicalEvolution` of a classical run config (the one
+    place the config keys map to it: the runner and validation both build it here)."""
+    from ..engines.classical import ClassicalEvolution
+
+    return ClassicalEvolution(chain, state, ev.method, dt=ev.dt, t_final=ev.t_final, observables=list(obs.names),
+                              output_dt=obs.output_dt, n_log=obs.n_log, energy_tolerance=ev.energy_tolerance,
+                              noise_rate=ev.noise_rate or 0.0, noise_seed=seed or 0, per_chain=obs.per_chain or (),
+                              keep_samples=False)
+
+
 def _chain_kind(chain):
     return getattr(chain.site, "kind", "quantum")
 
@@ -569,16 +579,12 @@ def _build_state(st, chain, seed=None, *, deferred=False):
     if st.kind == "bubble":
         return fn(chain, tuple(kwargs["region"]), kwargs["background"], kwargs["inside"])
     if st.kind == "langevin":
-        for key, arg in (("langevin_dt", "dt"),):
-            if key in kwargs:
-                kwargs[arg] = kwargs.pop(key)
+        if "langevin_dt" in kwargs:
+            kwargs["dt"] = kwargs.pop("langevin_dt")
         if deferred and chain.site.name == "rotor":  # validation: the starting point (no Langevin steps)
-            from ..states.classical import ClassicalState, _beta, _count
+            from ..states.classical import _beta, rest
 
-            M = _count(kwargs.get("M", 1))
-            beta = _beta(kwargs["beta"])
-            return ClassicalState(chain, {"theta": np.zeros((M, chain.L)), "w": np.zeros((M, chain.L))},
-                                  "rest", {"M": M, "beta": beta})
+            return rest(chain, kwargs["M"], beta=_beta(kwargs["beta"]))
     if st.kind == "metropolis" and deferred:
         kwargs["sweeps"] = 1
     return fn(chain, **kwargs)
@@ -661,14 +667,10 @@ def validate_config(raw, *, name="run", check_build=True) -> RunConfig:
         state_ok = not more
     conserve = None
     if check_build and model_ok:
-        more, conserve, backend = _build_problems(sections, params, state_ok)
+        more, conserve, backend = _build_problems(sections, params, state_ok, clean=not problems)
         problems += more
         if backend is not None:
             resolved_ev["backend"] = backend
-    from ..models.classical import MODELS as CLASSICAL_MODELS
-
-    if not problems and check_build and sections["model"].name in CLASSICAL_MODELS:
-        problems += _classical_problems(sections, _models()[sections["model"].name](**_factory_kwargs(params)))
     if problems:
         raise ConfigError(problems)
 
@@ -685,8 +687,10 @@ def validate_config(raw, *, name="run", check_build=True) -> RunConfig:
                      output=output, seed=seed, description=description, name=name)
 
 
-def _build_problems(sections, params, state_ok):
-    """Build chain, state and observables (cheap, no evolution); their errors as problems."""
+def _build_problems(sections, params, state_ok, clean=True):
+    """Build chain, state and observables (cheap, no evolution); their errors as problems.
+    ``clean``: nothing else was wrong so far (the classical engine checks run only then, so
+    that e.g. an output_dt that is no multiple of dt is not reported twice)."""
     from ..engines import METHODS, accepts, resolve_backend
     from ..evolution import resolve_conserve
     from ..observables import get_observable
@@ -726,7 +730,9 @@ def _build_problems(sections, params, state_ok):
         problems.append(f"state.M = {st.M!r}: the number of chains of a classical batch; a quantum run evolves "
                         "one state (drop M, or run an ensemble with tnmbl sweep)")
     problems += _kind_key_problems(sections, kind)
-    if kind == "classical":  # the engine's own checks follow once the rest is valid (validate_config)
+    if kind == "classical":  # the engine's own checks, once the rest is valid
+        if clean and not problems and state_ok and "evolution" in sections:
+            problems += _classical_problems(sections, chain)
         return problems, None, "numba" if backend is not None else None
     if not state_ok:
         return problems, None, backend
@@ -782,8 +788,6 @@ _CLASSICAL_KEYS = {"dt": "evolution", "method": "evolution", "t_final": "evoluti
 def _classical_problems(sections, chain):
     """Build the classical state (its starting point if it needs compute) and the evolution,
     without evolving: the engines' own checks (stability bound, phi needs beta, ...) as problems."""
-    from ..engines.classical import ClassicalEvolution
-
     ev = sections["evolution"]
     obs = sections.get("observables", ObservablesSection())
     try:
@@ -794,9 +798,7 @@ def _classical_problems(sections, chain):
             return [f"state.kind = {sections['state'].kind!r}: {text.split(': ', 1)[-1]}"]
         return [_where(exc, "state")]
     try:
-        ClassicalEvolution(chain, state, ev.method, dt=ev.dt, t_final=ev.t_final, observables=list(obs.names),
-                           output_dt=obs.output_dt, n_log=obs.n_log, energy_tolerance=ev.energy_tolerance,
-                           noise_rate=ev.noise_rate or 0.0, per_chain=obs.per_chain or (), keep_samples=False)
+        classical_evolution(chain, state, ev, obs)
     except TnmblError as exc:
         key = str(exc).split(" = ", 1)[0].split(":", 1)[0].strip()
         section = _CLASSICAL_KEYS.get(key, "state")

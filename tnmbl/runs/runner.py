@@ -22,7 +22,7 @@ import numpy as np
 
 from ..errors import ConfigError, TnmblError
 from .checkpoint import read_checkpoint, write_checkpoint
-from .config import RunConfig, build_chain, build_state
+from .config import RunConfig, build_chain, build_state, classical_evolution
 from .storage import ResultsWriter, now, read_results
 
 
@@ -68,14 +68,7 @@ def make_evolution(cfg: RunConfig):
         state = build_state(cfg, chain)
         ev = cfg.evolution
         if getattr(chain.site, "kind", None) == "classical":  # issue 4: a batch of classical chains
-            from ..engines.classical import ClassicalEvolution
-
-            obs = cfg.observables
-            return chain, ClassicalEvolution(
-                chain, state, ev.method, dt=ev.dt, t_final=ev.t_final, observables=list(obs.names),
-                output_dt=obs.output_dt, n_log=obs.n_log, energy_tolerance=ev.energy_tolerance,
-                noise_rate=ev.noise_rate or 0.0, noise_seed=cfg.seed or 0, per_chain=obs.per_chain or (),
-                keep_samples=False)
+            return chain, classical_evolution(chain, state, ev, cfg.observables, cfg.seed)
         if getattr(state, "mixed", False):  # issue 7: a mixed bubble runs on its purification engine
             from ..engines.bubble_purification import MixedEvolution as Evolution  # noqa: N814
         evo = Evolution(chain, state, ev.method, dt=ev.dt, t_final=ev.t_final, chi_max=ev.chi_max,

@@ -270,9 +270,15 @@ def thermalized(chain, M=1, *, beta, t_th, gamma=1.0, dt=0.01, seed=None, thread
     if chain.site.name != "rotor":
         fail(OptionError, "chain", chain.name, "Langevin thermalization is implemented for rotor chains",
              "for DNLS use gibbs (beta = 0) or dnls_metropolis (finite beta)")
-    rest = ClassicalState(chain, {"theta": np.zeros((M, chain.L)), "w": np.zeros((M, chain.L))}, "rest",
-                          {"M": M})
-    return langevin(chain, rest, beta, t_th, gamma=gamma, dt=dt, seed=seed, threads=threads)
+    return langevin(chain, rest(chain, M), beta, t_th, gamma=gamma, dt=dt, seed=seed, threads=threads)
+
+
+def rest(chain, M=1, **meta):
+    """``M`` rotor chains at rest (all angles and velocities zero), the start of
+    :func:`thermalized`; ``meta`` is recorded with the state."""
+    M = _count(M)
+    return ClassicalState(chain, {"theta": np.zeros((M, chain.L)), "w": np.zeros((M, chain.L))}, "rest",
+                          dict(meta, M=M))
 
 
 def bubble(chain, M=1, *, region, inside, outside, seed=None):

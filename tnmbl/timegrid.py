@@ -1,0 +1,58 @@
+"""The time grid: the ``t / dt`` rule and the output grids, in one place.
+
+Every duration a user gives (``t_final``, ``output_dt``, a correlation's ``t_max``) must be a
+whole number of time steps ``dt``; :func:`n_steps` is that rule (relative tolerance
+:data:`TOLERANCE`), used by ``tnmbl.evolve``, the config layer and every driver.
+:func:`output_grid` gives the step numbers at which a driver measures.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+
+from .errors import OptionError, fail
+
+TOLERANCE = 1e-9
+"""Relative tolerance of "an integer number of steps"."""
+
+DEFAULT_ROWS = 100
+"""About how many output rows a run makes when no output spacing is given."""
+
+
+def n_steps(key, t, dt, *, minimum=0, error=OptionError):
+    """``t / dt`` as an int, or ``error`` naming ``key`` when it is not an integer (within
+    :data:`TOLERANCE`) or is below ``minimum``. The fix proposes the nearest valid value."""
+    n = t / dt
+    if not math.isfinite(n):
+        fail(error, key, t, f"{key} / dt = {t} / {dt} is not finite", "use finite times and dt > 0")
+    k = round(n)
+    if abs(n - k) > TOLERANCE * max(1.0, abs(n)):
+        fail(error, key, t, f"{key} / dt = {t} / {dt} = {n:.6g} must be an integer",
+             f"use {key} = {max(k, minimum, 1) * dt:.6g} or a dt that divides it")
+    if k < minimum:
+        fail(error, key, t, f"{key} / dt = {t} / {dt} = {n:.6g} must be at least {minimum}",
+             f"use {key} = {minimum * dt:.6g} or more")
+    return int(k)
+
+
+def output_grid(n_total, *, every=None, n_log=None, start=0):
+    """Step numbers at which to measure, from ``start`` to ``n_total`` (both included).
+
+    ``every`` steps (default: about :data:`DEFAULT_ROWS` rows), or ``n_log`` log-spaced steps
+    (rounded, duplicates removed, the start always first).
+    """
+    if n_log is not None:
+        if isinstance(n_log, bool) or not isinstance(n_log, (int, np.integer)) or n_log < 2:
+            fail(OptionError, "n_log", n_log, "must be an integer >= 2")
+        if n_total <= 0:
+            return np.array([0], np.int64)
+        steps = np.unique(np.round(np.geomspace(1, max(n_total, 1), int(n_log))).astype(np.int64))
+        return np.concatenate([[0], steps[steps > 0]]).astype(np.int64)
+    if every is None:
+        every = max(1, (n_total - start) // DEFAULT_ROWS)
+    steps = list(range(start, n_total + 1, every))
+    if steps[-1] != n_total and n_total > start:
+        steps.append(n_total)
+    return np.array(steps, dtype=np.int64)

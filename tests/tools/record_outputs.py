@@ -11,6 +11,7 @@ check of a behaviour-preserving refactor.
 """
 
 import argparse
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -20,6 +21,9 @@ import numpy as np
 import yaml
 
 ROOT = Path(__file__).resolve().parents[2]
+# one numba thread: a DNLS batch's measured sums are grouped by thread chunk, so their last bit
+# depends on the thread count (2e-16 between 1 and 2 threads); fix it so trees compare bitwise
+os.environ["NUMBA_NUM_THREADS"] = "1"
 
 
 def _walk(h5, prefix=""):

@@ -1,22 +1,26 @@
 """Model parameters of run configs: each factory's signature is its schema.
 
 The ``model`` section names a factory in :data:`tnmbl.models.MODELS`; every other key is one
-of its keyword arguments. A parameter's type is that of its default (``g=0.1``: a finite
-number); parameters whose default is ``None`` get theirs from :data:`PARAM_KINDS`; sizes are
-bounded by :data:`~tnmbl.runs.sections.PARAM_LIMITS`, strengths by
-:data:`~tnmbl.runs.sections.MAX_STRENGTH`.
+of its keyword arguments. A parameter's type is its annotation in the factory's signature
+(``g: float``: a finite number; ``eps: Sequence[float] | None``: one number per site or null;
+``bath: tuple[int, int]``: two integers), or, without one, the type of its default. A parameter
+named ``seed`` is a random seed (default: the run's). Sizes are bounded by
+:data:`~tnmbl.runs.sections.PARAM_LIMITS`, strengths by :data:`~tnmbl.runs.sections.MAX_STRENGTH`.
 """
 
 from __future__ import annotations
 
 import inspect
 import math
+import types
+import typing
+from collections.abc import Sequence
 
 from ..models import MODELS
 from .sections import MAX_STRENGTH, PARAM_LIMITS, ModelSection, problem, suggest
 
-#: kinds of factory parameters whose default (None) does not tell: int, float or array
-PARAM_KINDS = {"seed": "seed", "eps": "array", "w": "array", "bath_g": "float?", "bath_J": "float?"}
+#: parameter kind of a plain annotation
+_PLAIN_KINDS = {bool: "bool", int: "int", float: "float", str: "str"}
 
 REQUIRED = object()
 """The default of a parameter without one (it must be given)."""
@@ -36,16 +40,36 @@ def _kind_of_default(default):
     return "any"
 
 
+def _kind_of_annotation(hint):
+    """``int``, ``float``, ``float?`` (or null), ``array`` (numbers, or null), ``pair``, ... or ``None``."""
+    if hint in _PLAIN_KINDS:
+        return _PLAIN_KINDS[hint]
+    origin, args = typing.get_origin(hint), typing.get_args(hint)
+    if origin is tuple:
+        return "pair"
+    if origin in (typing.Union, types.UnionType) and type(None) in args:
+        rest = [a for a in args if a is not type(None)]
+        if rest == [float]:
+            return "float?"
+        if len(rest) == 1 and typing.get_origin(rest[0]) in (list, Sequence):
+            return "array"
+    return None
+
+
 def model_signature(name):
-    """``{param: (kind, default)}`` of the factory ``name``; ``default`` is ``REQUIRED`` if none."""
+    """``{param: (kind, default)}`` of the factory ``name``; ``default`` is ``REQUIRED`` if none.
+    The kind comes from the annotation (the default's type without one); ``seed`` is a seed."""
+    factory = MODELS[name]
+    hints = typing.get_type_hints(factory)
     out = {}
-    for p in inspect.signature(MODELS[name]).parameters.values():
+    for p in inspect.signature(factory).parameters.values():
         if p.kind in (p.VAR_POSITIONAL, p.VAR_KEYWORD):
             continue
-        if p.default is inspect.Parameter.empty:
-            out[p.name] = ("int" if p.name == "L" else "any", REQUIRED)
-        else:
-            out[p.name] = (_kind_of_default(p.default), p.default)
+        default = REQUIRED if p.default is inspect.Parameter.empty else p.default
+        kind = "seed" if p.name == "seed" else _kind_of_annotation(hints.get(p.name))
+        if kind is None:
+            kind = "any" if default is REQUIRED else _kind_of_default(default)
+        out[p.name] = (kind, default)
     return out
 
 
@@ -56,7 +80,6 @@ def is_number(v):
 
 def _rule(name, kind, value):
     """The rule ``value`` of parameter ``name`` (of kind ``kind``) breaks, or ``None``."""
-    kind = PARAM_KINDS.get(name, kind)
     if kind == "seed" and value is not None and not (isinstance(value, int) and not isinstance(value, bool)
                                                      and 0 <= value < 2 ** 63):
         return "must be an integer in [0, 2**63) or null"

@@ -15,6 +15,12 @@ from ..models import MODELS
 from ..states.kinds import STATE_KINDS
 from .model_params import REQUIRED, model_signature
 from .sections import MAX_OUTPUTS, MAX_STEPS, PARAM_LIMITS, REQUIRED_SECTIONS, SECTIONS, describe
+from .sweep_plan import SWEEP_SECTIONS
+
+#: how the options table names a model parameter's kind (tnmbl.runs.model_params)
+KIND_NAMES = {"int": "integer", "float": "number", "float?": "number or null", "bool": "true / false",
+              "str": "string", "pair": "[a, b] (two integers)", "array": "list of numbers, one per site, or null",
+              "seed": "integer or null", "any": "number or list of numbers"}
 
 
 def _type_name(annotation):
@@ -52,25 +58,37 @@ def schema_markdown():
              f"Limits: at most {MAX_STEPS:,} time steps and {MAX_OUTPUTS:,} output rows per run; "
              + ", ".join(f"`{k}` in [{lo}, {hi}]" for k, (lo, hi) in PARAM_LIMITS.items()) + ".", ""]
     for section, cls in SECTIONS.items():
-        lines += [f"## `{section}`", "", (cls.__doc__ or "").strip().replace("\n    ", " "), "",
-                  "| key | type | default | meaning |", "|---|---|---|---|"]
-        for name, field in cls.model_fields.items():
-            desc = describe(field.description or "").replace("|", "\\|")
-            lines.append(f"| `{name}` | {_type_name(field.annotation)} | {_default(field)} | {desc} |")
-        lines.append("")
+        lines += _section_table(section, cls)
         if section == "model":
             for mname in MODELS:
                 lines += [f"### model `{mname}`", "", (inspect.getdoc(MODELS[mname]) or "").split("\n")[0], "",
-                          "| parameter | default |", "|---|---|"]
-                for p, (_, default) in model_signature(mname).items():
+                          "| parameter | type | default |", "|---|---|---|"]
+                for p, (kind, default) in model_signature(mname).items():
                     shown = "**required**" if default is REQUIRED else (
                         "the top-level `seed`" if p == "seed" else f"`{default!r}`")
-                    lines.append(f"| `{p}` | {shown} |")
+                    lines.append(f"| `{p}` | {KIND_NAMES[kind]} | {shown} |")
                 lines.append("")
         if section == "state":
-            lines += ["| kind | keys |", "|---|---|"]
+            lines += ["State kinds (`tnmbl/states/kinds.py`); classical chains also take `M`, the number of chains "
+                      "in the batch. A kind random on a chain draws with the run's seed there.", "",
+                      "| kind | keys | chains | random on |", "|---|---|---|---|"]
             for kind, spec in STATE_KINDS.items():
-                lines.append(f"| `{kind}` | " + ", ".join(f"`{k}`" + (" (required)" if k in spec.required else "")
-                                                         for k in spec.keys) + " |")
+                keys = ", ".join(f"`{k}`" + (" (required)" if k in spec.required else "") for k in spec.keys)
+                lines.append(f"| `{kind}` | {keys} | {', '.join(spec.chains)} | {', '.join(spec.seeded) or '-'} |")
             lines.append("")
+    lines += ["# Sweep files (`tnmbl sweep`)", "",
+              "A sweep file is a run config with up to five more sections (all optional), checked like the run "
+              "sections; every member config is validated before anything runs (`tnmbl sweep FILE --dry-run`).", ""]
+    for section, cls in SWEEP_SECTIONS.items():
+        lines += _section_table(section, cls)
     return "\n".join(lines).rstrip() + "\n"
+
+
+def _section_table(section, cls):
+    lines = [f"## `{section}`", "", (cls.__doc__ or "").strip().replace("\n    ", " "), "",
+             "| key | type | default | meaning |", "|---|---|---|---|"]
+    for name, field in cls.model_fields.items():
+        desc = describe(field.description or "").replace("|", "\\|")
+        lines.append(f"| `{name}` | {_type_name(field.annotation)} | {_default(field)} | {desc} |")
+    lines.append("")
+    return lines

@@ -51,10 +51,10 @@ class EnsembleSection(Section):
 
 
 class SweepSection(Section):
-    """The sweep points: ``grid`` (every combination) or ``points`` (a list), one of them."""
+    """The sweep points: `grid` (every combination) or `points` (a list), one of them."""
 
-    grid: dict[str, Any] | None = Field(None, description="{dotted key: list of values}: every combination")
-    points: list[dict[str, Any]] | None = Field(None, description="list of {dotted key: value}")
+    grid: dict[str, Any] | None = Field(None, description="{{dotted key: list of values}}: every combination")
+    points: list[dict[str, Any]] | None = Field(None, description="list of {{dotted key: value}}")
 
 
 class ExecutionSection(Section):

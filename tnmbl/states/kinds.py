@@ -7,9 +7,10 @@ The config layer (:mod:`tnmbl.runs`) validates and builds states from this table
 the options table (``tnmbl schema``) lists it, so adding a state kind is one entry here.
 
 A builder is ``build(chain, args, seed, preview)``: ``args`` holds the keys of the section
-that were given (``None`` left out); with ``preview`` a state that costs compute to prepare
-(a Langevin thermalization, Metropolis sweeps) is replaced by a cheap stand-in that the
-same checks apply to (config validation builds that, never the real thing).
+that were given (``None`` left out), ``seed`` the run's seed (``None`` where the kind is not
+random); with ``preview`` a state that costs compute to prepare (a Langevin thermalization,
+Metropolis sweeps) is replaced by a cheap stand-in that the same checks apply to (config
+validation builds that, never the real thing).
 """
 
 from __future__ import annotations
@@ -37,8 +38,8 @@ class StateKind:
         Keys of the ``state`` section it takes (besides ``kind``; classical chains also take ``M``).
     required : tuple of str
         Keys that must be given.
-    seeded : bool
-        Drawn at random: the state depends on the run's seed.
+    seeded : tuple of str
+        Kinds of chain on which it is drawn at random: there it gets the run's seed.
     chains : tuple of str
         Kinds of chain (``site.kind``: ``"quantum"``, ``"classical"``) it applies to.
     renames : dict
@@ -49,7 +50,7 @@ class StateKind:
     build: Callable
     keys: tuple
     required: tuple = ()
-    seeded: bool = False
+    seeded: tuple = ()
     chains: tuple = ("quantum",)
     renames: dict = field(default_factory=dict)
 
@@ -84,12 +85,12 @@ def _seeded(factory):
     return lambda chain, args, seed, preview: factory(chain, **args, seed=seed)
 
 
-def _batch(factory, seeded=True):
-    """A classical factory ``factory(chain, M, ...)``: ``M`` defaults to one chain."""
+def _batch(factory):
+    """A classical factory ``factory(chain, M, ..., seed=)``: ``M`` defaults to one chain."""
     def build(chain, args, seed, preview):
         args = dict(args)
         args.setdefault("M", 1)
-        return factory(chain, **args, seed=seed) if seeded else factory(chain, **args)
+        return factory(chain, **args) if seed is None else factory(chain, **args, seed=seed)
     return build
 
 
@@ -121,18 +122,19 @@ STATE_KINDS = {
     "neel": StateKind(_plain(neel), ("high", "low")),
     "domain_wall": StateKind(_plain(domain_wall), ("high", "low", "at")),
     "bubble": StateKind(_bubble, ("region", "background", "inside"), ("region", "background", "inside"),
-                        chains=("quantum", "classical"), renames={"outside": "background"}),
+                        chains=("quantum", "classical"), seeded=("classical",), renames={"outside": "background"}),
     "sampled_bubble": StateKind(_seeded(bubbles.sampled_bubble_member), ("region", "background", "beta"),
-                                ("region", "background"), seeded=True),
+                                ("region", "background"), seeded=("quantum",)),
     "mixed_bubble": StateKind(_plain(bubbles.mixed_bubble), ("region", "background", "beta"),
                               ("region", "background")),  # runs on the purification
     # batches of M classical chains (tnmbl.states.classical)
-    "gibbs": StateKind(_batch(classical.gibbs), ("M", "beta", "density"), seeded=True, chains=("classical",)),
-    "metropolis": StateKind(_metropolis, ("M", "beta", "mu", "sweeps"), ("beta",), seeded=True,
+    "gibbs": StateKind(_batch(classical.gibbs), ("M", "beta", "density"), seeded=("classical",),
+                       chains=("classical",)),
+    "metropolis": StateKind(_metropolis, ("M", "beta", "mu", "sweeps"), ("beta",), seeded=("classical",),
                             chains=("classical",)),
-    "langevin": StateKind(_langevin, ("M", "beta", "t_th", "gamma", "langevin_dt"), ("beta", "t_th"), seeded=True,
-                          chains=("classical",), renames={"dt": "langevin_dt"}),
-    "wave_packet": StateKind(_batch(classical.wave_packet, seeded=False), ("M", "center", "width", "norm", "k"),
+    "langevin": StateKind(_langevin, ("M", "beta", "t_th", "gamma", "langevin_dt"), ("beta", "t_th"),
+                          seeded=("classical",), chains=("classical",), renames={"dt": "langevin_dt"}),
+    "wave_packet": StateKind(_batch(classical.wave_packet), ("M", "center", "width", "norm", "k"),
                              ("center",), chains=("classical",)),
 }
 """Every state kind of run configs, by name (the ``kind`` key of the ``state`` section)."""
@@ -140,8 +142,9 @@ STATE_KINDS = {
 
 def build_state(kind, chain, values, *, seed=None, preview=False):
     """The state of kind ``kind`` on ``chain`` from the section ``values`` (``{key: value}``;
-    ``None`` values and keys the kind does not take on this chain are left out)."""
+    ``None`` values and keys the kind does not take on this chain are left out). ``seed`` reaches
+    the factory where the kind is random (:attr:`StateKind.seeded`)."""
     spec = STATE_KINDS[kind]
-    takes = spec.takes(chain_kind(chain))
-    args = {k: v for k, v in values.items() if k in takes and v is not None}
-    return spec.build(chain, args, seed, preview)
+    on = chain_kind(chain)
+    args = {k: v for k, v in values.items() if k in spec.takes(on) and v is not None}
+    return spec.build(chain, args, seed if on in spec.seeded else None, preview)

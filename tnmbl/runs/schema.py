@@ -1,6 +1,6 @@
 """The options table of run configs, generated from the schema (``tnmbl schema``).
 
-``docs/config.md`` is this module's output; ``tests/runs/test_schema_doc.py`` fails when it
+``docs/config.md`` is this module's output; ``tests/runs/test_run_schema_doc.py`` fails when it
 is out of date (regenerate with ``tnmbl schema -o docs/config.md``). Allowed values come
 from the registries, so new models, methods, backends and observables appear here by
 themselves.

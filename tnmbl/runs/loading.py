@@ -18,8 +18,8 @@ def parse_yaml(text, source="<config>"):
     try:
         return yaml.safe_load(text)
     except yaml.YAMLError as exc:
-        fix = "python tags (!!python/...) are refused: configs hold plain data only" if "python/" in str(exc) \
-            else None
+        refused_tag = "python/" in (getattr(exc, "problem", None) or "")  # a ConstructorError for a !!python tag
+        fix = "python tags (!!python/...) are refused: configs hold plain data only" if refused_tag else None
         raise ConfigError([problem(source, rule=f"not valid YAML ({' '.join(str(exc).split())})", fix=fix,
                                    given=False)]) from None
 

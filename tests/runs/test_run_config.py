@@ -149,3 +149,52 @@ def test_method_must_accept_the_model_and_array_backend_the_backend():
     raw["evolution"] = {"method": "tdvp2", "t_final": 1.0, "dt": 0.05}
     cfg = validate_config(raw)
     assert cfg.evolution.backend == "tenpy"
+
+
+def test_problems_carry_their_config_key_value_rule_and_fix(tmp_path):
+    """Each problem is a Problem whose attributes say where and what, including those raised by the
+    chain, state and engine constructors (moved to their config key, not parsed from the text)."""
+    raw = small_config(tmp_path)
+    raw["state"] = {"kind": "product", "occupations": [3, 0, 0, 0, 0, 0]}
+    raw["observables"]["names"] = ["density", "onsite:Q"]
+    raw["evolution"]["ordr"] = 2
+    probs = {p.key: p for p in problems_of(raw)}
+    assert set(probs) == {"state.occupations[0]", "observables.names[1]", "evolution.ordr"}
+    occ = probs["state.occupations[0]"]
+    assert occ.value == 3 and "n_max = 2" in occ.rule and occ.fix.startswith("raise n_max")
+    assert probs["observables.names[1]"].value == "onsite:Q"
+    dnls = {"model": {"name": "dnls", "L": 8}, "seed": 1,
+            "state": {"kind": "bubble", "region": [2, 4], "inside": 1.0, "background": "inf"},
+            "evolution": {"method": "split2", "dt": 0.05, "t_final": 0.1}}
+    (p,) = problems_of(dnls)
+    assert (p.key, p.value) == ("state.background", float("inf"))    # the factory's `outside`
+    dnls["state"] = {"kind": "langevin", "beta": 1.0, "t_th": 1.0}
+    (p,) = problems_of(dnls)
+    assert (p.key, p.value) == ("state.kind", "langevin") and "rotor" in p.rule
+    assert all(p.key for p in problems_of({"model": {"name": "xxz"}, "state": {"kind": "neel", "x": 1},
+                                          "evolution": {"t_final": -1}, "outptu": 1}))
+
+
+def test_model_parameter_types_come_from_the_factory_annotations():
+    from tnmbl.runs.config import model_signature
+
+    sig = {k: kind for k, (kind, _) in model_signature("xxz_with_bath").items()}
+    assert sig["L"] == "int" and sig["g"] == "float" and sig["bath"] == "pair"
+    assert sig["bath_g"] == "float?" and sig["seed"] == "seed"
+    assert model_signature("bose_hubbard")["eps"][0] == "array"
+
+
+def test_state_kinds_are_read_from_one_table(tmp_path, monkeypatch):
+    """A kind added to tnmbl.states.kinds is accepted and built by the config layer."""
+    from tnmbl.states import kinds, neel
+
+    calls = []
+    monkeypatch.setitem(kinds.STATE_KINDS, "flipped_neel", kinds.StateKind(
+        lambda chain, args, seed, preview: calls.append(args) or neel(chain, args.get("low"), args.get("high")),
+        ("high", "low")))
+    raw = small_config(tmp_path)
+    raw["state"] = {"kind": "flipped_neel", "low": 2}
+    cfg = validate_config(raw)
+    assert cfg.state.kind == "flipped_neel" and calls == [{"low": 2}]
+    raw["state"] = {"kind": "flipped_neel", "at": 2}
+    assert any(p.key == "state.at" and "not used by state kind 'flipped_neel'" in p for p in problems_of(raw))

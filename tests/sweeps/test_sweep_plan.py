@@ -123,3 +123,18 @@ def test_map_tasks_reports_each_failure_and_goes_on(workers):
     got = {i: (res, exc) for i, res, exc in map_tasks(math.sqrt, [4.0, -1.0, 9.0], workers=workers)}
     assert got[0] == (2.0, None) and got[2] == (3.0, None)
     assert got[1][0] is None and isinstance(got[1][1], ValueError)
+
+
+def test_sweep_sections_are_strict_models_with_keyed_problems(tmp_path):
+    raw = sweep_raw(tmp_path / "o")
+    raw["ensemble"] = {"members": True, "root_seed": 1.5}
+    raw["aggregate"] = {"n_boot": 5, "confidence": 0.9}
+    raw["budget"] = {"chi_check": "yes"}
+    raw["execution"] = "here"
+    with pytest.raises(ConfigError) as err:
+        plan_sweep(raw)
+    probs = {p.key: p for p in err.value.problems}
+    assert set(probs) == {"ensemble.members", "ensemble.root_seed", "aggregate.n_boot", "budget.chi_check",
+                          "execution"}
+    assert probs["aggregate.n_boot"].value == 5 and "[10, 100000]" in probs["aggregate.n_boot"].rule
+    assert probs["execution"].value == "here"

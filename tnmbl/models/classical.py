@@ -6,6 +6,8 @@ Both are chains of :class:`~tnmbl.chain.classical.ClassicalSite` with on-site an
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 import numpy as np
 
 from ..chain import Bond, Chain, OnSite
@@ -29,7 +31,7 @@ def _check_L(L):
     return int(L)
 
 
-def rotor(L, g=1.0, *, bc="periodic", m=1.0):
+def rotor(L: int, g: float = 1.0, *, bc: str = "periodic", m: float = 1.0):
     r"""The rotor chain (classical Josephson-junction chain; glassy-dynamics paper eq. 3).
 
     .. math::
@@ -56,7 +58,8 @@ def rotor(L, g=1.0, *, bc="periodic", m=1.0):
     return Chain(L, rotor_site(), terms, bc=bc, name="rotor", params={"L": L, "g": g, "m": m, "bc": bc})
 
 
-def dnls(L, g=0.1, U=1.0, W=0.0, *, w=None, seed=None, bc="periodic"):
+def dnls(L: int, g: float = 0.1, U: float = 1.0, W: float = 0.0, *, w: Sequence[float] | None = None,
+         seed: int | None = None, bc: str = "periodic"):
     r"""The discrete non-linear Schroedinger chain (glassy-dynamics eq. 11, with disorder).
 
     .. math::

@@ -8,6 +8,8 @@ stored in ``chain.params`` so a run records them.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 import numpy as np
 
 from ..chain import Bond, Chain, OnSite, boson, spin_half
@@ -35,7 +37,8 @@ def _uniform_field(name, L, W, values, rng):
     return rng.uniform(-W, W, size=L)
 
 
-def bose_hubbard(L, U=1.0, g=0.1, n_max=4, *, eps=None, W=0.0, seed=None, bc="open"):
+def bose_hubbard(L: int, U: float = 1.0, g: float = 0.1, n_max: int = 4, *, eps: Sequence[float] | None = None,
+                 W: float = 0.0, seed: int | None = None, bc: str = "open"):
     r"""Bose-Hubbard chain in the papers' convention.
 
     .. math::
@@ -72,7 +75,8 @@ def bose_hubbard(L, U=1.0, g=0.1, n_max=4, *, eps=None, W=0.0, seed=None, bc="op
     return Chain(L, site, terms, bc=bc, name="bose_hubbard", params=params)
 
 
-def xxz(L, g=1.0, J=0.0, W=0.0, *, w=None, seed=None, bc="open"):
+def xxz(L: int, g: float = 1.0, J: float = 0.0, W: float = 0.0, *, w: Sequence[float] | None = None,
+        seed: int | None = None, bc: str = "open"):
     r"""Disordered XXZ chain in Pauli matrices (rare-events paper eq. 16).
 
     .. math::
@@ -94,8 +98,9 @@ def xxz(L, g=1.0, J=0.0, W=0.0, *, w=None, seed=None, bc="open"):
     return Chain(L, site, terms, bc=bc, name="xxz", params=params)
 
 
-def xxz_with_bath(L, g=1.0, J=0.1, W=5.0, *, bath=(0, 4), bath_W=0.0, bath_hx=0.5,
-                  bath_g=None, bath_J=None, bath_J2=0.0, seed=None):
+def xxz_with_bath(L: int, g: float = 1.0, J: float = 0.1, W: float = 5.0, *, bath: tuple[int, int] = (0, 4),
+                  bath_W: float = 0.0, bath_hx: float = 0.5, bath_g: float | None = None,
+                  bath_J: float | None = None, bath_J2: float = 0.0, seed: int | None = None):
     r"""Disordered XXZ chain with an ergodic bath segment ``[a, b)`` (rare-events sec. 3.2).
 
     Outside the bath the chain is :func:`xxz` with fields uniform in ``[-W, W]``. Inside,

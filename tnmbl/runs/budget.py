@@ -42,6 +42,10 @@ import math
 import h5py
 import numpy as np
 
+from .runner import make_evolution
+from .storage import read_results
+from .validate import validate_config
+
 #: default flag thresholds
 THRESHOLDS = {
     "truncation_error": 1e-5,     # accumulated discarded weight
@@ -66,9 +70,6 @@ def _max_abs(x):
 def _rerun(config, changes):
     """Observables of ``config`` (a resolved config dict) rerun in memory with ``changes``
     (``{section: {key: value}}``), as ``(times, {name: array})``."""
-    from .config import validate_config
-    from .runner import make_evolution
-
     raw = copy.deepcopy(config)
     for section, kv in changes.items():
         raw[section].update(kv)
@@ -101,8 +102,6 @@ def error_budget(path, *, chi_check=False, dt_check=False, thresholds=None):
     "flags": [str, ...], "thresholds": {...}, "rows": n}``; each flag names the source, its
     figure and the threshold, and says what to change.
     """
-    from .storage import read_results
-
     th = dict(THRESHOLDS, **(thresholds or {}))
     res = read_results(path)
     cfg = res["attrs"]["config_json"]

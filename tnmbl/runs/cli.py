@@ -1,4 +1,5 @@
-"""The ``tnmbl`` command: validate, run, resume, info, schema.
+"""The ``tnmbl`` command: validate, run, resume, info, schema, sweep, budget (every command is
+registered here; ``python -m tnmbl.runs.sweep`` is ``tnmbl sweep``).
 
 Exit status: 0 success, 2 invalid configuration or arguments (every problem listed),
 1 any other failure, 130 interrupted (Ctrl-C or SIGTERM: the results file is marked
@@ -15,7 +16,17 @@ import sys
 import time
 from pathlib import Path
 
+from threadpoolctl import threadpool_limits
+
 from ..errors import ConfigError, ConvergenceError
+from .budget import budget_for_info, budget_lines, error_budget, write_budget
+from .checkpoint import checkpoint_summary
+from .loading import load_config
+from .runner import resume, run
+from .schema import schema_markdown
+from .storage import read_results
+from .sweep_execute import run_sweep
+from .sweep_plan import describe_point, load_sweep
 
 
 class LogProgress:
@@ -103,8 +114,6 @@ def _report(summary):
 
 
 def cmd_validate(args):
-    from .config import load_config
-
     cfg = load_config(args.config, args.set)
     print(f"{args.config}: valid ({cfg.model.name}, {cfg.state.kind} state, {cfg.evolution.method}, "
           f"t_final = {cfg.evolution.t_final:g}, results -> {cfg.results_path})")
@@ -114,27 +123,18 @@ def cmd_validate(args):
 
 
 def cmd_run(args):
-    from .config import load_config
-    from .runner import run
-
     cfg = load_config(args.config, args.set)
     _report(run(cfg, progress=_progress(args)))
     return 0
 
 
 def cmd_resume(args):
-    from .runner import resume
-
     _report(resume(args.results, t_final=args.t_final, progress=_progress(args)))
     return 0
 
 
 def info_dict(path):
     """What ``tnmbl info`` shows, as a dict."""
-    from .budget import budget_for_info
-    from .checkpoint import checkpoint_summary
-    from .storage import read_results
-
     res = read_results(path)
     a = res["attrs"]
     cfg = a["config_json"]
@@ -164,9 +164,6 @@ def info_dict(path):
 
 
 def cmd_info(args):
-    from .budget import budget_lines
-    from .storage import read_results
-
     d = info_dict(args.results)
     if args.json:
         print(json.dumps(d, indent=2, default=str))
@@ -205,14 +202,46 @@ def cmd_info(args):
 
 
 def cmd_schema(args):
-    from .schema import schema_markdown
-
     text = schema_markdown()
     if args.output:
         Path(args.output).write_text(text)
         print(f"wrote {args.output}")
     else:
         print(text, end="")
+    return 0
+
+
+def cmd_sweep(args):
+    plan = load_sweep(args.config, args.set, scheduler=args.scheduler, workers=args.workers)
+    where = plan.scheduler or ("this process" if plan.workers == 0 else
+                               f"{plan.workers or os.cpu_count()} local worker process(es)")
+    print(f"{args.config}: {len(plan.points)} point(s) x {plan.n_members} member(s) = {len(plan.members)} runs, "
+          f"valid; output {plan.output_dir}; on {where}", flush=True)
+    if args.dry_run:
+        for m in plan.members:
+            print(f"  {m.id}  seed={m.seed}  {describe_point(m.params)}")
+        return 0
+    out = run_sweep(plan, log=lambda text: print(text, file=sys.stderr, flush=True))
+    counts = {a: list(out["actions"].values()).count(a) for a in ("run", "resumed", "skipped")}
+    print(f"members: {counts['run']} run, {counts['resumed']} resumed, {counts['skipped']} already finished, "
+          f"{len(out['failed'])} failed")
+    for mid, err in out["failed"].items():
+        print(f"  {mid}: {err}")
+    if out["failed"]:
+        print("no summary written; fix the failures and rerun (finished members are skipped)")
+        return 1
+    if out["flagged"]:
+        first = sorted(out["flagged"])[0]
+        print(f"error budget: {len(out['flagged'])} member(s) flagged, e.g. {first}: {out['flagged'][first][0]} "
+              f"(tnmbl info {plan.output_dir / 'members' / (first + '.h5')})")
+    print(f"summary:    {out['summary']}")
+    return 0
+
+
+def cmd_budget(args):
+    b = error_budget(args.results, chi_check=args.chi_check, dt_check=args.dt_check)
+    write_budget(args.results, b)
+    print("\n".join(budget_lines(dict(b, stored=True))))
     return 0
 
 
@@ -259,8 +288,23 @@ def parser():
     sp = sub.add_parser("schema", help="print the options table of run configs (Markdown)")
     sp.add_argument("-o", "--output", help="write it to this file (docs/config.md)")
     sp.set_defaults(func=cmd_schema)
-    from .sweep import add_subcommands  # issue 8: sweep, budget
-    add_subcommands(sub)
+    sp = sub.add_parser("sweep", help="run an ensemble / parameter sweep (local processes or Dask); "
+                        "rerun to continue an interrupted one")
+    sp.add_argument("config", help="run config with ensemble: / sweep: / execution: sections")
+    sp.add_argument("--set", action="append", default=[], metavar="KEY=VALUE",
+                    help="override a key with a YAML value (repeatable)")
+    sp.add_argument("--scheduler", default=None, help="Dask scheduler address, e.g. tcp://host:8786")
+    sp.add_argument("--workers", type=int, default=None, help="local worker processes (default: all cores; "
+                    "0: in this process)")
+    sp.add_argument("--dry-run", action="store_true", help="validate and list the members; compute nothing")
+    sp.set_defaults(func=cmd_sweep)
+
+    sp = sub.add_parser("budget", help="compute and store the error budget of a results file")
+    sp.add_argument("results")
+    sp.add_argument("--chi-check", action="store_true", help="rerun at chi_max / 2 to estimate truncation effects")
+    sp.add_argument("--dt-check", action="store_true", help="rerun at dt / 2 (Richardson estimate of the "
+                    "time-step error)")
+    sp.set_defaults(func=cmd_budget)
     return p
 
 
@@ -268,9 +312,13 @@ def _terminate(signum, frame):
     raise KeyboardInterrupt  # SIGTERM (e.g. a batch system's time limit): stop like Ctrl-C
 
 
-def main(argv=None):
+def main(argv=None, *, handle_sigterm=None):
+    """``tnmbl COMMAND ...``; SIGTERM stops ``run``, ``resume`` and ``sweep`` like Ctrl-C when
+    ``handle_sigterm`` (default: when called as a program, ``argv`` None)."""
     args = parser().parse_args(argv)
-    if args.command in ("run", "resume", "sweep") and argv is None:
+    if handle_sigterm is None:
+        handle_sigterm = argv is None
+    if args.command in ("run", "resume", "sweep") and handle_sigterm:
         signal.signal(signal.SIGTERM, _terminate)
     try:
         if hasattr(args, "threads"):
@@ -282,8 +330,6 @@ def main(argv=None):
                 import numba
 
                 numba.set_num_threads(min(threads, numba.config.NUMBA_NUM_THREADS))
-            from threadpoolctl import threadpool_limits
-
             with threadpool_limits(limits=threads, user_api="blas"):
                 return args.func(args)
         return args.func(args)

@@ -20,10 +20,14 @@ from pathlib import Path
 
 import numpy as np
 
+from .. import versions
 from ..errors import ConfigError, TnmblError
+from .build import build_chain, build_state, classical_evolution
 from .checkpoint import read_checkpoint, write_checkpoint
-from .config import RunConfig, build_chain, build_state, classical_evolution
+from .figure import plot_results
+from .sections import RunConfig, problem
 from .storage import ResultsWriter, now, read_results
+from .validate import validate_config
 
 
 @dataclass
@@ -89,13 +93,11 @@ def _checkpoint_data(evo, writer, cfg):
 
 def run(cfg: RunConfig, *, progress=None) -> RunSummary:
     """Start the run described by ``cfg``; see the module docstring."""
-    from .. import versions
-
     progress = progress or NoProgress()
     path, ckpt = cfg.results_path, cfg.checkpoint_path
     if path.exists() and not cfg.output.overwrite:
-        raise ConfigError([f"output.path = {str(path)!r}: the results file exists; continue it with "
-                           f"`tnmbl resume {path}`, or replace it with --set output.overwrite=true"])
+        raise ConfigError([problem("output.path", str(path), "the results file exists", f"continue it with "
+                                   f"`tnmbl resume {path}`, or replace it with --set output.overwrite=true")])
     chain, evo = make_evolution(cfg)
     for p in (ckpt, ckpt.with_name(ckpt.name + ".tmp")):
         if p.exists():
@@ -114,7 +116,7 @@ def resume(results_path, *, t_final=None, progress=None) -> RunSummary:
     progress = progress or NoProgress()
     path = Path(results_path)
     if not path.exists():
-        raise ConfigError([f"results file {str(path)!r}: does not exist"])
+        raise ConfigError([problem(f"results file {str(path)!r}", rule="does not exist", given=False)])
     info = read_results(path)
     attrs = info["attrs"]
     raw = json.loads(json.dumps(attrs["config_json"]))
@@ -122,12 +124,10 @@ def resume(results_path, *, t_final=None, progress=None) -> RunSummary:
     if t_final is not None:
         reached = float(info["time"][-1]) if info["n_rows"] else 0.0
         if t_final < reached:
-            raise ConfigError([f"--t-final = {t_final!r}: the run already reached t = {reached:g}; "
-                               "give a later time"])
+            raise ConfigError([problem("--t-final", t_final, f"the run already reached t = {reached:g}",
+                                       "give a later time")])
         raw["evolution"]["t_final"] = t_final
     raw["output"]["path"] = str(path)
-    from .config import validate_config
-
     cfg = validate_config(raw, name=path.stem)
     ckpt = cfg.checkpoint_path
     if cfg.output.checkpoint_path is None:
@@ -137,17 +137,18 @@ def resume(results_path, *, t_final=None, progress=None) -> RunSummary:
                           messages=[f"nothing to do: the run finished at t = {old_t_final:g}; "
                                     "extend it with --t-final"])
     if not ckpt.exists():
-        raise ConfigError([f"checkpoint {str(ckpt)!r}: not found, so the run cannot continue (it was stopped "
-                           "before its first checkpoint); start it again with `tnmbl run CONFIG "
-                           "--set output.overwrite=true`"])
+        raise ConfigError([problem(f"checkpoint {str(ckpt)!r}", rule="not found, so the run cannot continue (it "
+                                   "was stopped before its first checkpoint)", fix="start it again with `tnmbl run "
+                                   "CONFIG --set output.overwrite=true`", given=False)])
     data = read_checkpoint(ckpt)
     if info["n_rows"] < data["rows"]:
-        raise ConfigError([f"results file {str(path)!r}: has {info['n_rows']} rows but its checkpoint was "
-                           f"written after row {data['rows']}; the files do not belong together"])
+        raise ConfigError([problem(f"results file {str(path)!r}", rule=f"has {info['n_rows']} rows but its "
+                                   f"checkpoint was written after row {data['rows']}",
+                                   fix="the files do not belong together", given=False)])
     chain, evo = make_evolution(cfg)
     if not hasattr(evo.engine, "set_resume_data"):
-        raise ConfigError([f"evolution.method = {cfg.evolution.method!r}: this engine cannot resume "
-                           "from a checkpoint"])
+        raise ConfigError([problem("evolution.method", cfg.evolution.method, "this engine cannot resume "
+                                   "from a checkpoint")])
     evo.engine.set_resume_data(data["engine"])
     evo.reference = tuple(data["reference"])
     writer = ResultsWriter.append(path)
@@ -206,7 +207,5 @@ def _drive(cfg, evo, writer, steps, progress, summary, stored_steps):
     writer.close()
     progress.finish()
     if out.figure:
-        from .figure import plot_results
-
         summary.figure = plot_results(summary.results)
     return summary

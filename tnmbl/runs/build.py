@@ -1,0 +1,44 @@
+"""What a validated run config builds: the chain, the initial state, the classical evolution.
+
+The one place config keys become constructor arguments; the runner and the validation (which
+builds the same objects, cheaply, so that their own checks become config problems) both
+call these.
+"""
+
+from __future__ import annotations
+
+from ..engines.classical import ClassicalEvolution
+from ..models import MODELS
+from ..states import kinds
+from .model_params import factory_kwargs
+from .sections import EvolutionSection, ObservablesSection, RunConfig, StateSection
+
+
+def build_chain(cfg: RunConfig):
+    """The :class:`~tnmbl.chain.Chain` of ``cfg`` (model parameters as resolved)."""
+    return chain_from_params(cfg.model.name, cfg.model.params)
+
+
+def chain_from_params(name, params):
+    """The chain of model ``name`` with the resolved parameters ``params``."""
+    return MODELS[name](**factory_kwargs(params))
+
+
+def build_state(cfg: RunConfig, chain):
+    """The initial state of ``cfg`` on ``chain`` (:mod:`tnmbl.states.kinds`)."""
+    return state_from_section(cfg.state, chain, cfg.seed)
+
+
+def state_from_section(st: StateSection, chain, seed=None, *, preview=False):
+    """The initial state of section ``st``. With ``preview``, a state that needs compute to
+    prepare (``langevin``) is replaced by its starting point (for validation)."""
+    return kinds.build_state(st.kind, chain, st.model_dump(exclude={"kind"}), seed=seed, preview=preview)
+
+
+def classical_evolution(chain, state, ev: EvolutionSection, obs: ObservablesSection, seed=0):
+    """The :class:`~tnmbl.engines.classical.ClassicalEvolution` of a classical run config (the one
+    place the config keys map to it: the runner and validation both build it here)."""
+    return ClassicalEvolution(chain, state, ev.method, dt=ev.dt, t_final=ev.t_final, observables=list(obs.names),
+                              output_dt=obs.output_dt, n_log=obs.n_log, energy_tolerance=ev.energy_tolerance,
+                              noise_rate=ev.noise_rate or 0.0, noise_seed=seed or 0, per_chain=obs.per_chain or (),
+                              keep_samples=False)

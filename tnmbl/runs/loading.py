@@ -1,0 +1,84 @@
+"""Reading run configs: YAML text -> dict (``yaml.safe_load``: ``!!python`` tags are refused),
+``--set key=value`` overrides, and files -> validated :class:`~tnmbl.runs.sections.RunConfig`."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import yaml
+
+from ..errors import ConfigError
+from .sections import RunConfig, problem
+from .validate import validate_config
+
+
+def parse_yaml(text, source="<config>"):
+    """``yaml.safe_load`` with errors (including refused ``!!python`` tags) as :class:`ConfigError`."""
+    try:
+        return yaml.safe_load(text)
+    except yaml.YAMLError as exc:
+        refused_tag = "python/" in (getattr(exc, "problem", None) or "")  # a ConstructorError for a !!python tag
+        fix = "python tags (!!python/...) are refused: configs hold plain data only" if refused_tag else None
+        raise ConfigError([problem(source, rule=f"not valid YAML ({' '.join(str(exc).split())})", fix=fix,
+                                   given=False)]) from None
+
+
+def set_override(raw, assignment):
+    """Apply ``section.key=yaml_value`` to the nested dict ``raw`` (in place)."""
+    if "=" not in assignment:
+        raise ConfigError([problem(f"--set {assignment!r}", rule="must be key=value, e.g. --set evolution.chi_max=256",
+                                   given=False)])
+    key, text = assignment.split("=", 1)
+    parts = key.strip().split(".")
+    if not all(parts):
+        raise ConfigError([problem(f"--set {assignment!r}", rule="the key must be a dotted path such as model.g",
+                                   given=False)])
+    value = parse_yaml(text, f"--set {key}")
+    set_dotted(raw, parts, value)
+    return raw
+
+
+def set_dotted(raw, key, value):
+    """``raw[a][b][c] = value`` for the dotted ``key`` ``"a.b.c"`` (or its parts), creating
+    mappings on the way (a non-mapping on the way is replaced)."""
+    parts = key.split(".") if isinstance(key, str) else key
+    node = raw
+    for p in parts[:-1]:
+        if not isinstance(node.get(p), dict):
+            node[p] = {}
+        node = node[p]
+    node[parts[-1]] = value
+    return raw
+
+
+def read_text(path, what="config file"):
+    """The text of ``path``, or a :class:`ConfigError` saying why it cannot be read."""
+    try:
+        return Path(path).read_text()
+    except OSError as exc:
+        raise ConfigError([problem(f"{what} {str(path)!r}", rule=f"cannot be read ({exc.strerror})",
+                                   given=False)]) from None
+
+
+def load_config(path, overrides=(), **kw) -> RunConfig:
+    """Read, override (``--set`` strings) and validate the YAML file at ``path``."""
+    path = Path(path)
+    text = read_text(path)
+    script = re.search(r"^# Read by (analysis/\S+\.py)", text, flags=re.M)
+    if script:
+        raise ConfigError([problem(f"config file {str(path)!r}", rule=f"is the config of {script.group(1)}, not "
+                                   f"of `tnmbl run`", fix=f"use `python {script.group(1)}`", given=False)])
+    raw = parse_yaml(text, str(path))
+    if raw is None:
+        raw = {}
+    if isinstance(raw, dict):
+        for o in overrides:
+            set_override(raw, o)
+    return validate_config(raw, name=path.stem, **kw)
+
+
+def config_from_yaml(text, name="run", **kw) -> RunConfig:
+    """Validate a resolved config as stored in a results file."""
+    raw = parse_yaml(text)
+    return validate_config(raw, name=name, **kw)

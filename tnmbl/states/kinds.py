@@ -1,0 +1,150 @@
+"""The initial-state kinds of run configs, declared once: what ``state: {kind: ...}`` means.
+
+Each :class:`StateKind` says which factory builds the state, which keys of the config's
+``state`` section it takes and requires, whether it is drawn at random (then it gets the
+run's seed, so the members of an ensemble differ), and which kinds of chain it applies to.
+The config layer (:mod:`tnmbl.runs`) validates and builds states from this table only, and
+the options table (``tnmbl schema``) lists it, so adding a state kind is one entry here.
+
+A builder is ``build(chain, args, seed, preview)``: ``args`` holds the keys of the section
+that were given (``None`` left out), ``seed`` the run's seed (``None`` where the kind is not
+random); with ``preview`` a state that costs compute to prepare (a Langevin thermalization,
+Metropolis sweeps) is replaced by a cheap stand-in that the same checks apply to (config
+validation builds that, never the real thing).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Callable
+
+from . import bubbles, classical
+from .product import bubble as product_bubble
+from .product import domain_wall, neel, product
+
+#: state keys that apply to classical chains only (a batch of M chains)
+CLASSICAL_KEYS = ("M",)
+
+
+@dataclass(frozen=True)
+class StateKind:
+    """One initial-state kind of run configs.
+
+    Attributes
+    ----------
+    build : callable
+        ``build(chain, args, seed, preview) -> state`` (see the module docstring).
+    keys : tuple of str
+        Keys of the ``state`` section it takes (besides ``kind``; classical chains also take ``M``).
+    required : tuple of str
+        Keys that must be given.
+    seeded : tuple of str
+        Kinds of chain on which it is drawn at random: there it gets the run's seed.
+    chains : tuple of str
+        Kinds of chain (``site.kind``: ``"quantum"``, ``"classical"``) it applies to.
+    renames : dict
+        Factory argument -> config key, so that a factory's complaint about ``outside`` is
+        reported at ``state.background``.
+    """
+
+    build: Callable
+    keys: tuple
+    required: tuple = ()
+    seeded: tuple = ()
+    chains: tuple = ("quantum",)
+    renames: dict = field(default_factory=dict)
+
+    def takes(self, chain_kind=None):
+        """The keys this kind takes on a chain of ``chain_kind`` (``None``: on any chain it applies to)."""
+        classical_ok = "classical" in self.chains and chain_kind in (None, "classical")
+        extra = tuple(k for k in CLASSICAL_KEYS if k not in self.keys) if classical_ok else ()
+        return self.keys + extra
+
+    def config_key(self, factory_key):
+        """The ``state`` key a factory's error key stands for."""
+        if factory_key == "chain":  # the state does not fit the chain: the kind is wrong
+            return "kind"
+        return self.renames.get(factory_key, factory_key)
+
+
+def chain_kind(chain):
+    """``"quantum"`` or ``"classical"``: the kind of the chain's site type."""
+    return getattr(chain.site, "kind", "quantum")
+
+
+def _inf(v):
+    return float("inf") if v == "inf" else v
+
+
+def _plain(factory):
+    """A factory called with the given keys as keyword arguments."""
+    return lambda chain, args, seed, preview: factory(chain, **args)
+
+
+def _seeded(factory):
+    return lambda chain, args, seed, preview: factory(chain, **args, seed=seed)
+
+
+def _batch(factory):
+    """A classical factory ``factory(chain, M, ..., seed=)``: ``M`` defaults to one chain."""
+    def build(chain, args, seed, preview):
+        args = dict(args)
+        args.setdefault("M", 1)
+        return factory(chain, **args) if seed is None else factory(chain, **args, seed=seed)
+    return build
+
+
+def _bubble(chain, args, seed, preview):
+    if chain_kind(chain) == "classical":
+        return classical.bubble(chain, args.get("M", 1), region=tuple(args["region"]), inside=_inf(args["inside"]),
+                                outside=_inf(args["background"]), seed=seed)
+    return product_bubble(chain, tuple(args["region"]), args["background"], args["inside"])
+
+
+def _metropolis(chain, args, seed, preview):
+    args = dict(args, M=args.get("M", 1))
+    if preview:
+        args["sweeps"] = 1
+    return classical.dnls_metropolis(chain, **args, seed=seed)
+
+
+def _langevin(chain, args, seed, preview):
+    args = dict(args, M=args.get("M", 1))
+    if "langevin_dt" in args:
+        args["dt"] = args.pop("langevin_dt")
+    if preview and chain.site.name == "rotor":  # the starting point, without the Langevin steps
+        return classical.rest(chain, args["M"], beta=classical._beta(args["beta"]))
+    return classical.thermalized(chain, **args, seed=seed)
+
+
+STATE_KINDS = {
+    "product": StateKind(_plain(product), ("occupations", "spins")),
+    "neel": StateKind(_plain(neel), ("high", "low")),
+    "domain_wall": StateKind(_plain(domain_wall), ("high", "low", "at")),
+    "bubble": StateKind(_bubble, ("region", "background", "inside"), ("region", "background", "inside"),
+                        chains=("quantum", "classical"), seeded=("classical",), renames={"outside": "background"}),
+    "sampled_bubble": StateKind(_seeded(bubbles.sampled_bubble_member), ("region", "background", "beta"),
+                                ("region", "background"), seeded=("quantum",)),
+    "mixed_bubble": StateKind(_plain(bubbles.mixed_bubble), ("region", "background", "beta"),
+                              ("region", "background")),  # runs on the purification
+    # batches of M classical chains (tnmbl.states.classical)
+    "gibbs": StateKind(_batch(classical.gibbs), ("M", "beta", "density"), seeded=("classical",),
+                       chains=("classical",)),
+    "metropolis": StateKind(_metropolis, ("M", "beta", "mu", "sweeps"), ("beta",), seeded=("classical",),
+                            chains=("classical",)),
+    "langevin": StateKind(_langevin, ("M", "beta", "t_th", "gamma", "langevin_dt"), ("beta", "t_th"),
+                          seeded=("classical",), chains=("classical",), renames={"dt": "langevin_dt"}),
+    "wave_packet": StateKind(_batch(classical.wave_packet), ("M", "center", "width", "norm", "k"),
+                             ("center",), chains=("classical",)),
+}
+"""Every state kind of run configs, by name (the ``kind`` key of the ``state`` section)."""
+
+
+def build_state(kind, chain, values, *, seed=None, preview=False):
+    """The state of kind ``kind`` on ``chain`` from the section ``values`` (``{key: value}``;
+    ``None`` values and keys the kind does not take on this chain are left out). ``seed`` reaches
+    the factory where the kind is random (:attr:`StateKind.seeded`)."""
+    spec = STATE_KINDS[kind]
+    on = chain_kind(chain)
+    args = {k: v for k, v in values.items() if k in spec.takes(on) and v is not None}
+    return spec.build(chain, args, seed if on in spec.seeded else None, preview)

@@ -812,13 +812,9 @@ def _classical_problems(sections, chain):
 
 def parse_yaml(text, source="<config>"):
     """``yaml.safe_load`` with errors (including refused ``!!python`` tags) as :class:`ConfigError`."""
-    try:
-        return yaml.safe_load(text)
-    except yaml.YAMLError as exc:
-        hint = ""
-        if "python/" in str(exc):
-            hint = "; python tags (!!python/...) are refused: configs hold plain data only"
-        raise ConfigError([f"{source}: not valid YAML ({' '.join(str(exc).split())}){hint}"]) from None
+    from .yamlio import load_yaml  # issue 17: duplicate keys, bounded aliases (the whole body)
+
+    return load_yaml(text, source)
 
 
 def set_override(raw, assignment):

@@ -337,6 +337,10 @@ def _drive(cfg, evo, writer, steps, progress, summary, stored_steps, lock=None, 
                     checkpoint()
                     need_first = False
             checkpoint()
+            if summary.rows_recomputed:
+                writer.add_history(event="recomputed", rows=summary.rows_recomputed,
+                                   max_abs_diff=summary.max_recompute_diff)
+            writer.set_attrs(status="finished", ended=now(), t_final=cfg.evolution.t_final)
     except _StopHere as stop:
         try:
             checkpoint()
@@ -354,10 +358,6 @@ def _drive(cfg, evo, writer, steps, progress, summary, stored_steps, lock=None, 
     except BaseException as exc:
         _fail(writer, lock, progress, summary, exc)
         raise
-    if summary.rows_recomputed:
-        writer.add_history(event="recomputed", rows=summary.rows_recomputed,
-                           max_abs_diff=summary.max_recompute_diff)
-    writer.set_attrs(status="finished", ended=now(), t_final=cfg.evolution.t_final)
     summary.n_rows = writer.n_rows
     summary.t_reached = float(writer.f["time"][writer.n_rows - 1])
     summary.status = "finished"

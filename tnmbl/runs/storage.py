@@ -233,18 +233,32 @@ class ResultsWriter:
         """Close; cut off bytes reserved past HDF5's end of allocation (not after an HDF5 error)."""
         if not self.f.id.valid:
             return
-        self.f.close()
+        end = size = None
         if self.broken is None:
-            trim(self.path)
+            try:
+                self.f.flush()
+                end, size = self.f.id.get_filesize(), os.fstat(self.f.id.get_vfd_handle()).st_size
+            except (OSError, RuntimeError, ValueError):
+                end = None
+        self.f.close()
+        if end is not None and 0 < end < size:
+            trim(self.path, end, size)
 
 
-def trim(path):
-    """Cut ``path`` back to the end of HDF5's allocation (bytes reserved ahead and not used)."""
+def trim(path, end, size):
+    """Cut ``path`` from ``size`` bytes back to ``end`` (HDF5's end of allocation before closing), only if
+    the bytes cut are zeros (reserved, never written); restored if HDF5 then cannot open the file."""
     try:
-        with h5py.File(path, "r", locking=False) as f:
-            end = f.id.get_filesize()
-        if 0 < end < os.path.getsize(path):
-            os.truncate(path, end)
+        with open(path, "rb") as fh:
+            fh.seek(end)
+            while chunk := fh.read(1 << 20):
+                if chunk.count(0) != len(chunk):
+                    return
+        os.truncate(path, end)
+        try:
+            h5py.File(path, "r", locking=False).close()
+        except OSError:
+            os.truncate(path, size)  # zeros back: the file is exactly as before
     except OSError:
         pass
 

@@ -113,13 +113,15 @@ def test_output_path_problems_are_problem_objects(tmp_path):
 # ---------------------------------------------------------------- 2. one writer per results file
 
 def test_a_held_lock_refuses_run_overwrite_and_resume_and_touches_nothing(tmp_path):
-    from tnmbl.runs.locks import RunBusyError, RunLock
+    from tnmbl.runs.locks import RunBusyError, RunLock, running_holder
 
     cfg = validate_config(small_config(tmp_path, name="busy", overwrite=True), name="busy")
     runner.run(cfg)
     stat = os.stat(cfg.results_path)
     data = cfg.results_path.read_bytes()
+    assert running_holder(cfg.results_path) is None
     with RunLock(cfg.results_path, "run"):          # another run holds it (flock is per open file)
+        assert running_holder(cfg.results_path)["pid"] == os.getpid()
         for attempt in (lambda: runner.run(cfg), lambda: runner.resume(cfg.results_path, t_final=1.0)):
             with pytest.raises(RunBusyError, match=f"pid {os.getpid()}") as info:
                 attempt()

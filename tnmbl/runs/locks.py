@@ -62,6 +62,22 @@ def read_holder(results):
         return {}
 
 
+def running_holder(results):
+    """The identity of the run writing ``results`` now, or ``None`` if none holds its lock (for
+    ``tnmbl info``: "running" vs "killed"). Takes and drops a shared lock; changes nothing."""
+    try:
+        fd = os.open(lock_path_of(results), os.O_RDONLY)
+    except OSError:
+        return None
+    try:
+        fcntl.flock(fd, fcntl.LOCK_SH | fcntl.LOCK_NB)
+    except BlockingIOError:
+        return read_holder(results) or {"pid": None}
+    finally:
+        os.close(fd)
+    return None
+
+
 class RunLock:
     """Exclusive lock of a results file: ``with RunLock(path, action="run"): ...``."""
 

@@ -98,7 +98,7 @@ class ResultsWriter:
                       seed=seed, versions=versions, meta=meta, chunk_rows=chunk_rows, per_chain=per_chain,
                       run_id=run_id)
             f.flush()
-        except OSError as exc:
+        except BaseException as exc:  # a full disk, or Ctrl-C while creating: no half-made file is left
             if f is not None:
                 try:
                     f.close()
@@ -108,6 +108,8 @@ class ResultsWriter:
                 path.unlink()
             except OSError:
                 pass
+            if not isinstance(exc, OSError):
+                raise
             raise RunIOError(f"{path}: the results file cannot be created ({describe_os_error(exc)}); nothing "
                              "was written" + ("; free some space and run again" if is_disk_full(exc) else ""),
                              key=str(path), rule=describe_os_error(exc), cause=exc) from None

@@ -459,3 +459,23 @@ def test_signal_writes_a_checkpoint_and_prints_the_real_resume_command(tmp_path,
     assert_same_rows(results, ref.results_path, tol=1e-12)
     with h5py.File(results, "r") as f:
         assert f.attrs["status"] == "finished"
+
+
+def test_results_for_update_takes_the_lock_and_reserves_first(tmp_path, monkeypatch):
+    """The way for code outside a run (the error budget) to change a results file."""
+    from tnmbl.runs.diskio import RunFileError
+    from tnmbl.runs.locks import RunBusyError, RunLock
+    from tnmbl.runs.storage import results_for_update
+
+    path = reference(tmp_path)
+    with results_for_update(path) as f:
+        f.attrs["note"] = "kept"
+    assert read_results(path)["attrs"]["note"] == "kept"
+    with RunLock(path), pytest.raises(RunBusyError):
+        with results_for_update(path) as f:
+            f.attrs["note"] = "lost"
+    DiskFull(monkeypatch, at=3)                    # the lock's identity, its spare space, then the update's
+    with pytest.raises(RunFileError, match="updating the file needs space .*No space left"):
+        with results_for_update(path, 10_000) as f:
+            f.attrs["note"] = "lost"
+    assert read_results(path)["attrs"]["note"] == "kept"

@@ -325,3 +325,39 @@ def _read(f):
         attrs[k] = v
     out["attrs"] = attrs
     return out
+
+
+class results_for_update:  # noqa: N801 -- used as a context manager, like open()
+    """``with results_for_update(path, nbytes) as f: f.attrs[...] = ...`` -- change a results file
+    outside a run (e.g. store the error budget) the safe way: the run's lock is taken (refused while
+    a run writes it), ``nbytes`` (plus metadata slack) are reserved before HDF5 writes anything, the
+    file is flushed and trimmed on exit. Errors are :class:`~tnmbl.runs.diskio.RunFileError`."""
+
+    def __init__(self, path, nbytes=0, action="update"):
+        from .locks import RunLock
+
+        self.path = Path(path)
+        self.lock = RunLock(self.path, action)
+        self.nbytes = nbytes
+        self.writer = None
+
+    def __enter__(self):
+        self.lock.acquire()
+        try:
+            f = open_h5(self.path, "r+", expected="a tnmbl results file")
+            self.writer = ResultsWriter(f, self.path)
+            self.writer._guard("updating the file", lambda: None, METADATA_SLACK + self.nbytes)
+        except BaseException:
+            if self.writer is not None:
+                self.writer.close()
+            self.lock.release()
+            raise
+        return self.writer.f
+
+    def __exit__(self, exc_type, exc, tb):
+        try:
+            if exc_type is None:
+                self.writer._guard("updating the file", self.writer.f.flush, METADATA_SLACK)
+        finally:
+            self.writer.close()
+            self.lock.release()

@@ -43,14 +43,43 @@ def long_config(tmp_path, name, method="exact", **output):
     return raw
 
 
-def wait_for_row(proc, n):
-    """Read the ``--log`` lines of ``proc`` until row ``n`` is reported; the lines read."""
-    lines = []
-    for line in proc.stderr:
-        lines.append(line)
-        if f" row={n}/" in line:
-            return lines
-    raise AssertionError("the run ended before row %d: %s" % (n, "".join(lines)))
+STOP_AT_ROW = """
+import os, signal, sys
+from tnmbl.runs import cli
+row = cli.LogProgress.row
+def stop_at(self, r, *, n_rows, total_rows):
+    row(self, r, n_rows=n_rows, total_rows=total_rows)
+    if n_rows == {n}:
+        os.kill(os.getpid(), signal.SIGSTOP)
+cli.LogProgress.row = stop_at
+sys.argv = ["tnmbl"] + {args!r}
+sys.exit(cli.main())
+"""
+
+
+class StoppedRun:
+    """``tnmbl ARGS --log`` in a subprocess that stops itself (SIGSTOP) right after writing row ``n``;
+    the constructor returns once it is stopped. Its output goes to files (a stopped process must not
+    wait on a full pipe). :meth:`finish` continues it and returns ``(returncode, stdout, stderr)``."""
+
+    def __init__(self, tmp_path, n, *args):
+        self.out, self.err = tmp_path / f"stopped{n}.out", tmp_path / f"stopped{n}.err"
+        with open(self.out, "w") as out, open(self.err, "w") as err:
+            self.proc = subprocess.Popen([sys.executable, "-c", STOP_AT_ROW.format(n=n, args=[*map(str, args),
+                                          "--log"])], stdout=out, stderr=err, env=ENV)
+        _, status = os.waitpid(self.proc.pid, os.WUNTRACED)
+        if not os.WIFSTOPPED(status):
+            self.proc.returncode = os.waitstatus_to_exitcode(status)
+            raise AssertionError(f"the run ended before row {n}: {self.err.read_text()}")
+        self.pid = self.proc.pid
+
+    def signal(self, sig):
+        self.proc.send_signal(sig)
+
+    def finish(self):
+        self.proc.send_signal(signal.SIGCONT)
+        self.proc.wait(timeout=300)
+        return self.proc.returncode, self.out.read_text(), self.err.read_text()
 
 
 # ---------------------------------------------------------------- 1. output paths
@@ -132,14 +161,12 @@ def test_a_held_lock_refuses_run_overwrite_and_resume_and_touches_nothing(tmp_pa
 
 def test_second_run_and_overwrite_against_a_running_run_are_refused(tmp_path):
     """Issue 17 (2): two `tnmbl run` of one config, and `--set output.overwrite=true` while the first
-    writes. The first run is stopped (SIGSTOP) while the second is tried, so it is surely running."""
+    writes. The first run stops itself (SIGSTOP) after row 3 while the second is tried, so it is surely
+    running."""
     raw = long_config(tmp_path, "shared")
     cfg_path = write_config(tmp_path, raw)
-    proc = subprocess.Popen(cli("run", str(cfg_path), "--log"), stderr=subprocess.PIPE, stdout=subprocess.PIPE,
-                            text=True, env=ENV)
+    proc = StoppedRun(tmp_path, 3, "run", cfg_path)
     try:
-        wait_for_row(proc, 3)
-        proc.send_signal(signal.SIGSTOP)
         data = (tmp_path / "shared.h5").read_bytes()
         for extra in ([], ["--set", "output.overwrite=true"]):
             out = subprocess.run(cli("run", str(cfg_path), "--log", *extra), capture_output=True, text=True,
@@ -149,9 +176,8 @@ def test_second_run_and_overwrite_against_a_running_run_are_refused(tmp_path):
             assert str(tmp_path / "shared.h5") in out.stderr
             assert (tmp_path / "shared.h5").read_bytes() == data   # touched nothing
     finally:
-        proc.send_signal(signal.SIGCONT)
-        stdout, _ = proc.communicate(timeout=300)
-    assert proc.returncode == 0 and "finished, 61 rows" in stdout
+        returncode, stdout, _ = proc.finish()
+    assert returncode == 0 and "finished, 61 rows" in stdout
     ref = validate_config(long_config(tmp_path, "straight"), name="straight")
     runner.run(ref)
     assert read_results(tmp_path / "shared.h5")["attrs"]["status"] == "finished"
@@ -277,7 +303,7 @@ def fill(path):
 
 
 def test_disk_full_on_a_real_small_tmpfs(tmp_path):
-    """Issue 17 (3), for real: a run on a 2 MB tmpfs is stopped (SIGSTOP) after row 60, the disk is
+    """Issue 17 (3), for real: a run on a 2 MB tmpfs stops itself (SIGSTOP) after row 60, the disk is
     filled, the run continued (the old code then hit ENOSPC inside HDF5 at the next chunk, row 64:
     RuntimeErrors and a file HDF5 could not open, "addr overflow"). It stops with exit 1 (no segfault)
     naming the file and ENOSPC; the file is readable with its rows and status failed; after the space
@@ -288,20 +314,15 @@ def test_disk_full_on_a_real_small_tmpfs(tmp_path):
         raw = long_config(disk, "full")
         raw["evolution"]["t_final"] = 3.5               # 71 rows: the row datasets' second chunk starts at 64
         cfg_path = write_config(tmp_path, raw)
-        proc = subprocess.Popen(cli("run", str(cfg_path), "--log"), stderr=subprocess.PIPE, stdout=subprocess.PIPE,
-                                text=True, env=ENV)
+        proc = StoppedRun(tmp_path, 60, "run", cfg_path)
         try:
-            lines = wait_for_row(proc, 60)
-            proc.send_signal(signal.SIGSTOP)
             fill(disk / "filler")
         finally:
-            proc.send_signal(signal.SIGCONT)
-            _, err = proc.communicate(timeout=300)
-        err = "".join(lines) + err
-        assert proc.returncode == 1, (proc.returncode, err[-2000:])
+            returncode, _, err = proc.finish()
+        assert returncode == 1, (returncode, err[-2000:])
         assert "No space left on device" in err and str(disk / "full.h5") in err
         part = read_results(disk / "full.h5")
-        assert part["n_rows"] >= 60 and part["attrs"]["status"] == "failed"
+        assert part["n_rows"] >= 60 and part["attrs"]["status"] == "failed"   # rows that fit the reserve: kept
         np.testing.assert_array_equal(part["step"], np.arange(part["n_rows"]))
         (disk / "filler").unlink()
         out = subprocess.run(cli("resume", str(disk / "full.h5"), "--log"), capture_output=True, text=True,
@@ -438,20 +459,17 @@ def test_damaged_inputs_give_errors_naming_the_file_and_what_was_expected(tmp_pa
 def test_signal_writes_a_checkpoint_and_prints_the_real_resume_command(tmp_path, sig):
     raw = long_config(tmp_path, "sig")                 # checkpoints: after row 1, then every 300 s
     cfg_path = write_config(tmp_path, raw)
-    proc = subprocess.Popen(cli("run", str(cfg_path), "--log"), stderr=subprocess.PIPE, stdout=subprocess.PIPE,
-                            text=True, env=ENV)
+    proc = StoppedRun(tmp_path, 5, "run", cfg_path)
     try:
-        lines = wait_for_row(proc, 5)
-        proc.send_signal(sig)
+        proc.signal(sig)                               # pending until the run continues
     finally:
-        _, err = proc.communicate(timeout=300)
-    err = "".join(lines) + err
-    assert proc.returncode == 130, err
+        returncode, _, err = proc.finish()
+    assert returncode == 130, err
     results = tmp_path / "sig.h5"
     assert f"tnmbl resume {results}`" in err
     part = info_dict(results)
-    assert part["status"] == "interrupted" and part["rows"] >= 5
-    assert part["checkpoint"]["rows"] == part["rows"]   # written at the stop, not only after row 1
+    assert part["status"] == "interrupted" and part["rows"] == 5
+    assert part["checkpoint"]["rows"] == 5              # written at the stop, not only after row 1
     out = subprocess.run(cli("resume", str(results), "--log"), capture_output=True, text=True, env=ENV, timeout=300)
     assert out.returncode == 0, out.stderr
     ref = validate_config(long_config(tmp_path, "straight"), name="straight")

@@ -9,11 +9,14 @@ import signal
 import subprocess
 import sys
 import tracemalloc
+from pathlib import Path
 
 import h5py
 import numpy as np
 import pytest
 import yaml
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 from run_helpers import StopAfter, small_config, write_config
 from test_run_results import assert_same_rows
 
@@ -385,6 +388,46 @@ def test_alias_expansion_is_bounded_and_refused_before_it_is_built(tmp_path):
         tracemalloc.stop()
     assert peak < 20e6, peak
     assert len(str(info.value)) < 1000
+
+
+@st.composite
+def hostile_yaml(draw):
+    """A config text with a nest of aliases (``width ** depth`` once expanded), perhaps a duplicate
+    key, deep brackets or junk characters spliced in."""
+    text = yaml.safe_dump(small_config(Path("/nonexistent")), sort_keys=False)
+    depth, width = draw(st.integers(1, 9)), draw(st.integers(1, 12))
+    nest = '  a0: &a0 ["lol", 1, 2.5e300, .nan]\n'
+    for i in range(1, depth + 1):
+        nest += f"  a{i}: &a{i} [" + ", ".join([f"*a{i - 1}"] * width) + "]\n"
+    text = text.replace("description: test run\n", "description:\n" + nest)
+    extra = draw(st.sampled_from(["", "seed: 3\n", "model: {L: 4}\n", "[" * 3000 + "]" * 3000 + "\n",
+                                  "x: <<\n", "<<: *a0\n", "y: !!python/object:os.system x\n"]))
+    junk = draw(st.text(max_size=20))
+    where = draw(st.integers(0, len(text)))
+    return text + extra if draw(st.booleans()) else text[:where] + junk + text[where:], width ** depth
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(hostile_yaml())
+def test_fuzz_hostile_yaml_gives_data_or_a_config_error_in_bounded_memory(case):
+    from tnmbl.runs.yamlio import MAX_ALIAS_GROWTH, load_yaml
+
+    text, expanded = case
+    tracemalloc.start()
+    try:
+        try:
+            load_yaml(text, "fuzz.yaml")
+            refused = None
+        except ConfigError as exc:
+            refused = exc
+        _, peak = tracemalloc.get_traced_memory()
+    finally:
+        tracemalloc.stop()
+    assert peak < 50e6, peak
+    if expanded > 2 * MAX_ALIAS_GROWTH and refused is None:
+        pytest.fail(f"an alias nest of {expanded} nodes was built")
+    if refused is not None:
+        assert len(str(refused)) < 2000
 
 
 # ---------------------------------------------------------------- 6. resume (the issue's 6 and 7)

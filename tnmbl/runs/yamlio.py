@@ -131,12 +131,17 @@ def load_yaml(text, source="<config>"):
                                                  f"{MAX_CHARS}", "a run config is a few kB: check the file",
                                    text=f"{source}: {len(text)} characters, above the limit {MAX_CHARS} of a "
                                         "config file; check that this is the config you meant")])
-    loader = _Loader(text)
+    try:
+        loader = _Loader(text)
+    except yaml.YAMLError as exc:  # the reader refuses control characters at once
+        raise _yaml_error(exc, source) from None
     try:
         try:
             node = loader.get_single_node()
         except yaml.YAMLError as exc:
             raise _yaml_error(exc, source) from None
+        except RecursionError:
+            raise _too_deep(source) from None
         if node is None:
             return None
         expanded, distinct = _sizes(node)
@@ -157,8 +162,15 @@ def load_yaml(text, source="<config>"):
             return loader.construct_document(node)
         except yaml.YAMLError as exc:
             raise _yaml_error(exc, source) from None
+        except RecursionError:
+            raise _too_deep(source) from None
     finally:
         loader.dispose()
+
+
+def _too_deep(source):
+    return ConfigError([Problem(source, None, "nested too deeply", text=f"{source}: lists or mappings are nested too "
+                                "deeply to read (a config is a few levels deep); check the brackets")])
 
 
 def _yaml_error(exc, source):

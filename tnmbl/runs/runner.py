@@ -348,11 +348,12 @@ def _drive(cfg, evo, writer, steps, progress, summary, stored_steps, lock=None, 
             _fail(writer, lock, progress, summary, exc)
             raise
         hint = _resume_hint(summary.results)
+        summary.n_rows, summary.status = writer.n_rows, "interrupted"
         _record_end(writer, lock, status="interrupted", ended=now(), error=f"stopped by {stop}")
         writer.close()
         progress.finish()
         exc = RunInterrupted(f"stopped by {stop} at t = {float(evo.engine.time):g} with a checkpoint "
-                             f"({writer.n_rows if writer.f.id.valid else summary.rows_written} rows); {hint}")
+                             f"({summary.n_rows} rows in the file); {hint}")
         exc.hint = hint
         raise exc from None
     except BaseException as exc:

@@ -123,10 +123,18 @@ def test_checkpoint_write_is_atomic(tmp_path, monkeypatch):
     assert data["step"] == 1 and np.array_equal(data["psi"], np.arange(3.0))
 
 
-def test_resume_before_the_first_checkpoint_says_what_to_do(tmp_path):
+def test_resume_without_a_checkpoint_recomputes_and_keeps_the_rows(tmp_path):
+    """Issue 17 (6): rows but no checkpoint -> resume from t = 0, every stored row checked, none discarded
+    (it used to refuse and advise overwrite=true, which discards them)."""
     cfg = validate_config(small_config(tmp_path, name="early", checkpoint_every_s=3600), name="early")
     with pytest.raises(KeyboardInterrupt):
-        runner.run(cfg, progress=StopAfter(2))
+        runner.run(cfg, progress=StopAfter(3))
+    cfg.checkpoint_path.unlink()                            # lost (or never written: killed before it)
     assert info_dict(cfg.results_path)["checkpoint"]["missing"]
-    with pytest.raises(ConfigError, match="before its first checkpoint.*output.overwrite=true"):
-        runner.resume(cfg.results_path)
+    summary = runner.resume(cfg.results_path)
+    assert summary.status == "finished" and summary.rows_recomputed == 3 and summary.max_recompute_diff == 0.0
+    assert "continuing from t = 0" in summary.messages[0] and "none is discarded" in summary.messages[0]
+    assert "overwrite" not in " ".join(summary.messages)
+    ref = validate_config(small_config(tmp_path, name="full"), name="full")
+    runner.run(ref)
+    assert_same_rows(cfg.results_path, ref.results_path, tol=0.0)

@@ -124,7 +124,7 @@ def cmd_validate(args):
 
 def cmd_run(args):
     cfg = load_config(args.config, args.set)
-    _report(run(cfg, progress=_progress(args)))
+    _report(run(cfg, progress=_progress(args), config_path=args.config))
     return 0
 
 
@@ -343,9 +343,9 @@ def main(argv=None, *, handle_sigterm=None):
     except (OSError, ValueError, KeyError) as exc:
         print(f"tnmbl {args.command}: {type(exc).__name__}: {exc}", file=sys.stderr)
         return 1
-    except KeyboardInterrupt:
+    except KeyboardInterrupt as exc:
         hint = "rerun the same command to continue" if args.command == "sweep" else \
-            "continue with `tnmbl resume RESULTS`"
+            getattr(exc, "hint", None) or "continue with `tnmbl resume RESULTS`"
         print(f"tnmbl {args.command}: interrupted; {hint}", file=sys.stderr)
         return 130
 

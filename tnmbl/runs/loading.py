@@ -6,22 +6,16 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
-import yaml
-
 from ..errors import ConfigError
 from .sections import RunConfig, problem
 from .validate import validate_config
+from .yamlio import load_yaml
 
 
 def parse_yaml(text, source="<config>"):
-    """``yaml.safe_load`` with errors (including refused ``!!python`` tags) as :class:`ConfigError`."""
-    try:
-        return yaml.safe_load(text)
-    except yaml.YAMLError as exc:
-        refused_tag = "python/" in (getattr(exc, "problem", None) or "")  # a ConstructorError for a !!python tag
-        fix = "python tags (!!python/...) are refused: configs hold plain data only" if refused_tag else None
-        raise ConfigError([problem(source, rule=f"not valid YAML ({' '.join(str(exc).split())})", fix=fix,
-                                   given=False)]) from None
+    """YAML to plain data, or a :class:`ConfigError`: duplicate keys, alias bombs, refused
+    ``!!python`` tags and syntax errors (:func:`tnmbl.runs.yamlio.load_yaml`)."""
+    return load_yaml(text, source)
 
 
 def set_override(raw, assignment):

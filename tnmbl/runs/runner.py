@@ -8,13 +8,27 @@ Output times are the multiples of ``output_dt`` from t = 0, plus ``t_final``. A 
 restarts from the checkpoint, which may lie a few rows behind the results file (rows
 written after the last checkpoint, before a kill): those rows are recomputed, compared
 with the stored ones (the largest difference is logged in the file's history) and not
-written again, so no row is lost or duplicated and none is rewritten.
+written again, so no row is lost or duplicated and none is rewritten. A results file without
+a usable checkpoint (stopped before its first one, or the checkpoint lost or damaged) resumes
+from t = 0 the same way: every stored row is recomputed and checked, none is discarded.
+
+Safety (issue 17): before anything is created the output paths are checked
+(:func:`tnmbl.runs.paths.output_path_problems`) and the results file is locked for the whole
+run, resume or extend (:class:`tnmbl.runs.locks.RunLock`); the first checkpoint follows the
+first row; SIGINT / SIGTERM stop the run at the next output row with a checkpoint and the
+real resume command (a second signal stops at once); a full disk or an I/O error stops it
+with :class:`~tnmbl.runs.diskio.RunIOError` naming the file and the cause, status ``failed``,
+the committed rows intact (see :mod:`tnmbl.runs.diskio`).
 """
 
 from __future__ import annotations
 
 import json
+import signal
+import sys
+import threading
 import time as _time
+import uuid
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -23,8 +37,11 @@ import numpy as np
 from .. import versions
 from ..errors import ConfigError, TnmblError
 from .build import build_chain, build_state, classical_evolution
-from .checkpoint import read_checkpoint, write_checkpoint
+from .checkpoint import checkpoint_owner, read_checkpoint, tmp_path_of, write_checkpoint
+from .diskio import RunFileError, is_disk_full
 from .figure import plot_results
+from .locks import RunLock
+from .paths import default_checkpoint, output_path_problems
 from .sections import RunConfig, problem
 from .storage import ResultsWriter, now, read_results
 from .validate import validate_config
@@ -91,32 +108,74 @@ def _checkpoint_data(evo, writer, cfg):
             "method": cfg.evolution.method, "written": now()}
 
 
-def run(cfg: RunConfig, *, progress=None) -> RunSummary:
-    """Start the run described by ``cfg``; see the module docstring."""
+class RunInterrupted(KeyboardInterrupt):
+    """SIGINT / SIGTERM stopped a run at an output row; a checkpoint was written there.
+    ``hint`` is what to do next (the real ``tnmbl resume`` command)."""
+
+    hint = None
+
+
+def _resume_hint(path):
+    return f"continue with `tnmbl resume {path}`"
+
+
+def run(cfg: RunConfig, *, progress=None, config_path=None) -> RunSummary:
+    """Start the run described by ``cfg``; see the module docstring. ``config_path`` is the config
+    file it was read from (refused as an output path)."""
     progress = progress or NoProgress()
     path, ckpt = cfg.results_path, cfg.checkpoint_path
-    if path.exists() and not cfg.output.overwrite:
-        raise ConfigError([problem("output.path", str(path), "the results file exists", f"continue it with "
-                                   f"`tnmbl resume {path}`, or replace it with --set output.overwrite=true")])
-    chain, evo = make_evolution(cfg)
-    for p in (ckpt, ckpt.with_name(ckpt.name + ".tmp")):
-        if p.exists():
-            p.unlink()
-    writer = ResultsWriter.create(path, config_yaml=cfg.to_yaml(), config_json=json.dumps(cfg.to_dict()),
-                                  observables=evo.observables, chain=chain, seed=cfg.seed, versions=versions(),
-                                  meta=json.loads(json.dumps(evo.meta(), default=str)),
-                                  per_chain={k: evo.engine.M for k in getattr(evo, "per_chain", ())})
-    steps = evo.output_steps
-    summary = RunSummary(path, ckpt, "running", 0, 0.0, cfg.evolution.t_final)
-    return _drive(cfg, evo, writer, steps, progress, summary, stored_steps=())
+    problems = output_path_problems(cfg.output, config_path)
+    if problems:
+        raise ConfigError(problems)
+    with RunLock(path, "run") as lock:  # before anything is created or truncated; refused if a run writes it
+        problems = output_path_problems(cfg.output, config_path)  # again, under the lock
+        if problems:
+            raise ConfigError(problems)
+        if path.exists() and not cfg.output.overwrite:
+            raise ConfigError([problem("output.path", str(path), "the results file exists", f"continue it with "
+                                       f"`tnmbl resume {path}`, or replace it with --set output.overwrite=true")])
+        chain, evo = make_evolution(cfg)
+        for p in (ckpt, tmp_path_of(ckpt)):  # the checkpoint of the run replaced (checked: a tnmbl checkpoint)
+            if p.exists():
+                p.unlink()
+        writer = ResultsWriter.create(path, config_yaml=cfg.to_yaml(), config_json=json.dumps(cfg.to_dict()),
+                                      observables=evo.observables, chain=chain, seed=cfg.seed, versions=versions(),
+                                      meta=json.loads(json.dumps(evo.meta(), default=str)),
+                                      per_chain={k: evo.engine.M for k in getattr(evo, "per_chain", ())},
+                                      run_id=uuid.uuid4().hex)
+        steps = evo.output_steps
+        summary = RunSummary(path, ckpt, "running", 0, 0.0, cfg.evolution.t_final)
+        return _drive(cfg, evo, writer, steps, progress, summary, stored_steps=(), lock=lock, first_checkpoint=True)
 
 
 def resume(results_path, *, t_final=None, progress=None) -> RunSummary:
-    """Continue the run in ``results_path`` from its checkpoint; ``t_final`` extends it."""
-    progress = progress or NoProgress()
+    """Continue the run in ``results_path`` from its checkpoint; ``t_final`` extends it. Without a
+    usable checkpoint it continues from t = 0, recomputing and checking the stored rows."""
     path = Path(results_path)
     if not path.exists():
         raise ConfigError([problem(f"results file {str(path)!r}", rule="does not exist", given=False)])
+    with RunLock(path, "resume") as lock:
+        return _resume(path, t_final, progress or NoProgress(), lock)
+
+
+def _usable_checkpoint(ckpt, info):
+    """``(data, None)`` or ``(None, why)`` for the checkpoint beside a results file."""
+    if not ckpt.exists():
+        return None, "not found (the run stopped before its first checkpoint, or it was removed)"
+    owner, run_id = checkpoint_owner(ckpt).get("run_id"), info["attrs"].get("run_id")
+    if owner and run_id and owner != run_id:
+        return None, "belongs to another run of this results path (an earlier run that was replaced)"
+    try:
+        data = read_checkpoint(ckpt)
+    except RunFileError as exc:
+        return None, f"unusable: {exc}"
+    if info["n_rows"] < data["rows"]:
+        return None, (f"written after row {data['rows']}, but the results file has {info['n_rows']} rows: the "
+                      "two do not belong together")
+    return data, None
+
+
+def _resume(path, t_final, progress, lock):
     info = read_results(path)
     attrs = info["attrs"]
     raw = json.loads(json.dumps(attrs["config_json"]))
@@ -131,76 +190,175 @@ def resume(results_path, *, t_final=None, progress=None) -> RunSummary:
     cfg = validate_config(raw, name=path.stem)
     ckpt = cfg.checkpoint_path
     if cfg.output.checkpoint_path is None:
-        ckpt = path.with_name(path.name + ".ckpt")
+        ckpt = default_checkpoint(path)
+    problems = output_path_problems(cfg.output)
+    if problems:
+        raise ConfigError(problems)
     if attrs.get("status") == "finished" and cfg.evolution.t_final <= old_t_final:
         return RunSummary(path, ckpt, "finished", info["n_rows"], float(info["time"][-1]), old_t_final,
                           messages=[f"nothing to do: the run finished at t = {old_t_final:g}; "
                                     "extend it with --t-final"])
-    if not ckpt.exists():
-        raise ConfigError([problem(f"checkpoint {str(ckpt)!r}", rule="not found, so the run cannot continue (it "
-                                   "was stopped before its first checkpoint)", fix="start it again with `tnmbl run "
-                                   "CONFIG --set output.overwrite=true`", given=False)])
-    data = read_checkpoint(ckpt)
-    if info["n_rows"] < data["rows"]:
-        raise ConfigError([problem(f"results file {str(path)!r}", rule=f"has {info['n_rows']} rows but its "
-                                   f"checkpoint was written after row {data['rows']}",
-                                   fix="the files do not belong together", given=False)])
+    data, why = _usable_checkpoint(ckpt, info)
     chain, evo = make_evolution(cfg)
-    if not hasattr(evo.engine, "set_resume_data"):
-        raise ConfigError([problem("evolution.method", cfg.evolution.method, "this engine cannot resume "
-                                   "from a checkpoint")])
-    evo.engine.set_resume_data(data["engine"])
-    evo.reference = tuple(data["reference"])
+    if data is not None and not hasattr(evo.engine, "set_resume_data"):
+        data, why = None, f"evolution.method = {cfg.evolution.method!r} cannot restart from a checkpoint"
+    messages = []
+    if data is not None:
+        evo.engine.set_resume_data(data["engine"])
+        evo.reference = tuple(data["reference"])
+        from_step = int(data["step"])
+    else:
+        from_step = 0
+        messages.append(f"checkpoint {ckpt}: {why}; continuing from t = 0 instead: the {info['n_rows']} stored "
+                        "row(s) are recomputed and checked against the file, none is discarded")
+        progress.note(messages[-1])
     writer = ResultsWriter.append(path)
-    writer.set_attrs(status="running", ended="", config=cfg.to_yaml(), config_json=json.dumps(cfg.to_dict()))
-    writer.add_history(event="resume", from_step=int(data["step"]), rows_in_file=writer.n_rows,
-                       t_final=cfg.evolution.t_final)
+    try:
+        writer.set_attrs(status="running", ended="", config=cfg.to_yaml(), config_json=json.dumps(cfg.to_dict()))
+        writer.add_history(event="resume", from_step=from_step, rows_in_file=writer.n_rows,
+                           t_final=cfg.evolution.t_final, **({} if data is not None else {"checkpoint": why}))
+    except BaseException:
+        writer.close()
+        raise
     stored = [int(s) for s in info["step"]]
-    steps = [s for s in evo.output_steps if s > int(data["step"])]
-    summary = RunSummary(path, ckpt, "running", writer.n_rows, float(info["time"][-1]), cfg.evolution.t_final)
-    return _drive(cfg, evo, writer, steps, progress, summary, stored_steps=stored)
+    if data is not None:
+        steps = [s for s in evo.output_steps if s > from_step]
+    else:
+        steps = list(evo.output_steps)
+    summary = RunSummary(path, ckpt, "running", writer.n_rows, float(info["time"][-1]) if info["n_rows"] else 0.0,
+                         cfg.evolution.t_final, messages=messages)
+    return _drive(cfg, evo, writer, steps, progress, summary, stored_steps=stored, lock=lock,
+                  first_checkpoint=data is None)
 
 
-def _drive(cfg, evo, writer, steps, progress, summary, stored_steps):
+class _Signals:
+    """SIGINT / SIGTERM during a run: the first asks for a stop at the next output row (the engine
+    state is whole there, so a checkpoint can be written); a second one stops at once
+    (``KeyboardInterrupt``; the last checkpoint stands). Installed only in the main thread and
+    only over Python's default SIGINT handler and a SIGTERM handler set in Python (the CLI's);
+    the previous handlers are restored afterwards."""
+
+    def __init__(self, progress):
+        self.progress = progress
+        self.requested = None
+        self.saved = {}
+
+    def __enter__(self):
+        if threading.current_thread() is not threading.main_thread():
+            return self
+        for sig in (signal.SIGINT, signal.SIGTERM):
+            current = signal.getsignal(sig)
+            if (sig == signal.SIGINT and current is signal.default_int_handler) or \
+                    (sig == signal.SIGTERM and callable(current)):
+                self.saved[sig] = current
+                signal.signal(sig, self._handle)
+        return self
+
+    def _handle(self, signum, frame):
+        if self.requested is not None:
+            raise KeyboardInterrupt
+        self.requested = signal.Signals(signum).name
+        try:
+            print(f"tnmbl: {self.requested}: stopping at the next output row with a checkpoint "
+                  "(send it again to stop at once, from the last checkpoint)", file=sys.stderr, flush=True)
+        except (OSError, ValueError):
+            pass
+
+    def __exit__(self, *exc):
+        for sig, handler in self.saved.items():
+            signal.signal(sig, handler)
+        self.saved = {}
+
+
+class _StopHere(Exception):
+    pass
+
+
+def _record_end(writer, lock, **attrs):
+    """Write the final status; on a full disk, release the lock's spare space and try again.
+    Returns ``None`` or why the status could not be recorded."""
+    for attempt in range(2):
+        try:
+            writer.set_attrs(**attrs)
+            return None
+        except RunFileError as exc:
+            if attempt == 0 and lock is not None and is_disk_full(getattr(exc, "cause", None)) \
+                    and writer.broken is None:
+                lock.release_spare()
+                continue
+            return str(exc)
+    return None
+
+
+def _drive(cfg, evo, writer, steps, progress, summary, stored_steps, lock=None, first_checkpoint=False):
     """Advance through ``steps``, measuring, writing (or checking stored) rows, checkpointing."""
     out = cfg.output
+    owner = {"results": str(Path(summary.results).resolve()), "run_id": str(writer.f.attrs.get("run_id", ""))}
     stored_index = {s: i for i, s in enumerate(stored_steps)}
     total_rows = len(set(stored_steps) | set(steps))
     progress.start(total_rows=total_rows, done_rows=writer.n_rows, t_final=cfg.evolution.t_final)
     t_wall0 = last_ckpt = _time.monotonic()
     since_ckpt = 0
+    need_first = first_checkpoint
+
+    def checkpoint():
+        write_checkpoint(summary.checkpoint, _checkpoint_data(evo, writer, cfg), owner=owner)
+
+    signals = _Signals(progress)
     try:
-        for step in steps:
-            if step > evo.engine.step:
-                evo.engine.advance(step - evo.engine.step)
-            row = evo.measure()
-            if step in stored_index:
-                _, _, values, _ = writer.read_row(stored_index[step])
-                diff = max((float(np.max(np.abs(values[k] - np.asarray(v)), initial=0.0))
-                            for k, v in row.values.items()), default=0.0)
-                summary.rows_recomputed += 1
-                summary.max_recompute_diff = max(summary.max_recompute_diff, diff)
-                continue
-            writer.write_row(row, _time.monotonic() - t_wall0)
-            summary.rows_written += 1
-            since_ckpt += 1
-            progress.row(row, n_rows=writer.n_rows, total_rows=total_rows)
-            due_s = out.checkpoint_every_s is not None and _time.monotonic() - last_ckpt >= out.checkpoint_every_s
-            due_n = out.checkpoint_every_outputs is not None and since_ckpt >= out.checkpoint_every_outputs
-            if (due_s or due_n) and step != steps[-1]:
-                write_checkpoint(summary.checkpoint, _checkpoint_data(evo, writer, cfg))
-                last_ckpt, since_ckpt = _time.monotonic(), 0
-        write_checkpoint(summary.checkpoint, _checkpoint_data(evo, writer, cfg))
-    except BaseException as exc:
-        status = "interrupted" if isinstance(exc, KeyboardInterrupt) else "failed"
-        writer.set_attrs(status=status, ended=now(), error=f"{type(exc).__name__}: {exc}")
+        with signals:
+            for step in steps:
+                if signals.requested:  # between rows: the engine state is whole
+                    raise _StopHere(signals.requested)
+                if step > evo.engine.step:
+                    evo.engine.advance(step - evo.engine.step)
+                row = evo.measure()
+                if step in stored_index:
+                    _, _, values, _ = writer.read_row(stored_index[step])
+                    diff = max((float(np.max(np.abs(values[k] - np.asarray(v)), initial=0.0))
+                                for k, v in row.values.items()), default=0.0)
+                    summary.rows_recomputed += 1
+                    summary.max_recompute_diff = max(summary.max_recompute_diff, diff)
+                    if need_first and step != steps[-1]:  # resuming from t = 0: a checkpoint soon
+                        checkpoint()
+                        need_first = False
+                    continue
+                writer.write_row(row, _time.monotonic() - t_wall0)
+                summary.rows_written += 1
+                since_ckpt += 1
+                progress.row(row, n_rows=writer.n_rows, total_rows=total_rows)
+                due_s = out.checkpoint_every_s is not None and _time.monotonic() - last_ckpt >= out.checkpoint_every_s
+                due_n = out.checkpoint_every_outputs is not None and since_ckpt >= out.checkpoint_every_outputs
+                if (due_s or due_n) and step != steps[-1]:
+                    checkpoint()
+                    last_ckpt, since_ckpt = _time.monotonic(), 0
+                    need_first = False
+                elif need_first and step != steps[-1]:  # the first checkpoint right after the first row
+                    checkpoint()
+                    need_first = False
+            checkpoint()
+            if summary.rows_recomputed:
+                writer.add_history(event="recomputed", rows=summary.rows_recomputed,
+                                   max_abs_diff=summary.max_recompute_diff)
+            writer.set_attrs(status="finished", ended=now(), t_final=cfg.evolution.t_final)
+    except _StopHere as stop:
+        try:
+            checkpoint()
+        except BaseException as exc:
+            _fail(writer, lock, progress, summary, exc)
+            raise
+        hint = _resume_hint(summary.results)
+        summary.n_rows, summary.status = writer.n_rows, "interrupted"
+        _record_end(writer, lock, status="interrupted", ended=now(), error=f"stopped by {stop}")
         writer.close()
         progress.finish()
+        exc = RunInterrupted(f"stopped by {stop} at t = {float(evo.engine.time):g} with a checkpoint "
+                             f"({summary.n_rows} rows in the file); {hint}")
+        exc.hint = hint
+        raise exc from None
+    except BaseException as exc:
+        _fail(writer, lock, progress, summary, exc)
         raise
-    if summary.rows_recomputed:
-        writer.add_history(event="recomputed", rows=summary.rows_recomputed,
-                           max_abs_diff=summary.max_recompute_diff)
-    writer.set_attrs(status="finished", ended=now(), t_final=cfg.evolution.t_final)
     summary.n_rows = writer.n_rows
     summary.t_reached = float(writer.f["time"][writer.n_rows - 1])
     summary.status = "finished"
@@ -209,3 +367,25 @@ def _drive(cfg, evo, writer, steps, progress, summary, stored_steps):
     if out.figure:
         summary.figure = plot_results(summary.results)
     return summary
+
+
+def _fail(writer, lock, progress, summary, exc):
+    """Record how the run ended (``interrupted`` or ``failed``), close, and complete the message."""
+    status = "interrupted" if isinstance(exc, KeyboardInterrupt) else "failed"
+    n_rows = writer.n_rows if writer.f.id.valid and writer.broken is None else None
+    unrecorded = _record_end(writer, lock, status=status, ended=now(), error=f"{type(exc).__name__}: {exc}")
+    try:
+        writer.close()
+    except Exception:  # noqa: BLE001,S110 -- the first error is the one to report
+        pass
+    progress.finish()
+    hint = _resume_hint(summary.results)
+    if isinstance(exc, KeyboardInterrupt):
+        if getattr(exc, "hint", None) is None:
+            exc.hint = hint + " (from the last checkpoint)"
+        return
+    if isinstance(exc, RunFileError):
+        rows = f"the {n_rows} committed rows are intact; " if n_rows is not None else ""
+        fix = "free some space, then " if is_disk_full(getattr(exc, "cause", None)) else ""
+        note = f"; status: {status}" if unrecorded is None else f"; the status could not be recorded ({unrecorded})"
+        exc.args = (f"{exc}{note}; {rows}{fix}{hint}",)

@@ -16,7 +16,6 @@ import numpy as np
 from .chain import Chain, charge_densities, energy_densities
 from .engines import (
     ARRAY_BACKENDS,
-    CLASSICAL_METHODS,
     METHODS,
     EngineOptions,
     accepts,
@@ -107,7 +106,7 @@ class Evolution:
                  "build it with tnmbl.states.*(chain, ...) for this chain")
         if method not in METHODS:
             fail(OptionError, "method", method, f"unknown method; known: {', '.join(METHODS)}")
-        if method in CLASSICAL_METHODS or getattr(chain.site, "kind", None) == "classical":
+        if METHODS[method].site_kind == "classical" or getattr(chain.site, "kind", None) == "classical":
             ok, reason = accepts(method, chain)
             fail(OptionError, "method", method, reason if not ok else "classical chains evolve through "
                  "tnmbl.evolve (ClassicalEvolution), not Evolution")

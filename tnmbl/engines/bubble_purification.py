@@ -32,6 +32,7 @@ import numpy as np
 
 from ..errors import OptionError, StateError, fail
 from ..evolution import Evolution
+from .methods import METHOD_SPECS
 from .tenpy_tebd import TebdStepping, TenpyMPSEngine
 
 
@@ -76,7 +77,7 @@ class PurificationBubbleTEBD(TebdStepping, TenpyMPSEngine):
         self.psi = purification_of(state, site)
         self._cache = {}
         self.tebd = PurificationTEBD(self.psi, self.model, {
-            "order": {"tebd2": 2, "tebd4": 4}[options.method],
+            "order": METHOD_SPECS[options.method].order,
             "trunc_params": {"chi_max": options.chi_max, "svd_min": options.svd_cutoff},
         })
         self.tebd.options.touch("order", "disentangle")

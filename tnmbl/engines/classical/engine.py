@@ -31,24 +31,14 @@ import math
 import numpy as np
 
 from ...errors import OptionError, StateError, fail
-
-_W1 = 1.0 / (2.0 - 2.0 ** (1.0 / 3.0))
-_W0 = -(2.0 ** (1.0 / 3.0)) * _W1
-
-#: method -> (site type, order, largest |substep| / dt)
-CLASSICAL_METHODS = {
-    "leapfrog": ("rotor", 2, 1.0),
-    "yoshida4": ("rotor", 4, abs(_W0)),
-    "split2": ("dnls", 2, 1.0),
-    "split4": ("dnls", 4, abs(_W0)),
-}
+from ..methods import METHOD_SPECS, W0, W1
 
 
 def _drift_kick(method):
     """Drift coefficients ``a`` (len s+1) and kick coefficients ``b`` (len s) of one step."""
     if method == "leapfrog":
         return np.array([0.5, 0.5]), np.array([1.0])
-    w1, w0 = _W1, _W0
+    w1, w0 = W1, W0
     return np.array([w1 / 2, (w0 + w1) / 2, (w0 + w1) / 2, w1 / 2]), np.array([w1, w0, w1])
 
 
@@ -165,10 +155,10 @@ class ClassicalEngine:
             # the rotor's fused kick-drift (64: ~5% over 32, although a block then spills L1)
             cap = 64 if site.name == "rotor" else 32
             lanes = min(cap, 1 << max(0, (int(state.M) - 1).bit_length()))
-        want = CLASSICAL_METHODS[method][0]
-        if site.name != want:
-            fail(OptionError, "method", method, f"integrates {want} chains, not {site.name}",
-                 f"use one of {[k for k, v in CLASSICAL_METHODS.items() if v[0] == site.name]}")
+        spec = METHOD_SPECS[method]
+        if not spec.takes_site(site):
+            fail(OptionError, "method", method, f"integrates {spec.sites[0]} chains, not {site.name}",
+                 f"use one of {[k for k, v in METHOD_SPECS.items() if v.takes_site(site)]}")
         if chain.max_range != 1:
             fail(OptionError, "chain", chain.name, "the classical kernels take nearest-neighbour bonds only")
         known = {"rotor": {"kinetic", "cos"}, "dnls": {"N", "NN", "hop"}}[site.name]
@@ -207,7 +197,7 @@ class ClassicalEngine:
             self.p = _aligned(_to_blocks(p, lanes))
             self.wref = _to_blocks(p * self.kin, lanes)
             omega = math.sqrt(4.0 * max(np.max(self.gb * self.kin), np.max(np.roll(self.gb, 1) * self.kin)))
-            self.dt_max = 2.0 / (CLASSICAL_METHODS[method][2] * omega) if omega > 0 else math.inf
+            self.dt_max = 2.0 / (spec.max_substep * omega) if omega > 0 else math.inf
             rule = "leapfrog stability bound dt * omega_max < 2, omega_max = sqrt(4 g / m)"
         else:
             self.wx = _term_strength(chain, "N", L)
@@ -217,7 +207,7 @@ class ClassicalEngine:
             self.im = _to_blocks(np.ascontiguousarray(psi.imag), lanes)
             nmax = float(np.max(np.abs(psi) ** 2))
             rate = 4 * np.max(np.abs(self.gb)) + np.max(np.abs(self.wx)) + 2 * np.max(np.abs(self.ux)) * nmax
-            self.dt_max = math.pi / (CLASSICAL_METHODS[method][2] * rate) if rate > 0 else math.inf
+            self.dt_max = math.pi / (spec.max_substep * rate) if rate > 0 else math.inf
             rule = "a step may turn no phase by more than pi: dt * (4 g + max|w| + 2 U max|psi|^2) * |substep| < pi"
             self._build_split()
         if self.dt > self.dt_max and not allow_large_dt:
@@ -242,7 +232,7 @@ class ClassicalEngine:
         if self.method == "split2":
             seq = strang(1.0)
         else:
-            seq = strang(_W1) + strang(_W0) + strang(_W1)
+            seq = strang(W1) + strang(W0) + strang(W1)
         merged = []
         for k, c in seq:
             if merged and merged[-1][0] == k:

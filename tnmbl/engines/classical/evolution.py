@@ -10,7 +10,8 @@ import time as _time
 import numpy as np
 
 from ...errors import ConvergenceError, ObservableError, OptionError, StateError, fail
-from .engine import CLASSICAL_METHODS, ClassicalEngine
+from ..methods import METHOD_SPECS
+from .engine import ClassicalEngine
 
 CLASSICAL_OBSERVABLES = ("density", "energy_density", "energy_current", "density_current", "phi",
                          "current_correlation")
@@ -72,8 +73,9 @@ class ClassicalEvolution:
             fail(StateError, "state", state.label, "was built for another chain")
         if method is None:
             method = "leapfrog" if chain.site.name == "rotor" else "split2"
-        if method not in CLASSICAL_METHODS:
-            fail(OptionError, "method", method, f"unknown classical method; known: {', '.join(CLASSICAL_METHODS)}")
+        if method not in METHOD_SPECS or METHOD_SPECS[method].site_kind != "classical":
+            known = [m for m, s in METHOD_SPECS.items() if s.site_kind == "classical"]
+            fail(OptionError, "method", method, f"unknown classical method; known: {', '.join(known)}")
         self.dt = _number("dt", dt)
         self.t_final = _number("t_final", t_final, allow_zero=True)
         _steps("t_final", self.t_final, self.dt)

@@ -19,7 +19,7 @@ import numpy as np
 import yaml
 
 import tnmbl
-from tnmbl.engines.classical import ClassicalEvolution
+from tnmbl.evolution import Evolution as ClassicalEvolution
 from tnmbl.observables.classical import crossing_time, fit_power_law, smooth_log, t0
 from tnmbl.states import classical as cs
 

@@ -20,9 +20,13 @@ from pathlib import Path
 
 import numpy as np
 
+from ..engines import METHODS
 from ..errors import ConfigError, TnmblError
+from ..evolution import Evolution, MixedEvolution
+from ..provenance import versions
+from ..states.bubbles import MixedBubble
 from .checkpoint import read_checkpoint, write_checkpoint
-from .config import RunConfig, build_chain, build_state, classical_evolution
+from .config import RunConfig, build_chain, build_state
 from .storage import ResultsWriter, now, read_results
 
 
@@ -60,21 +64,20 @@ class NoProgress:
 
 
 def make_evolution(cfg: RunConfig):
-    """Chain, initial state and :class:`~tnmbl.evolution.Evolution` of ``cfg`` (engine built)."""
-    from ..evolution import Evolution
-
+    """Chain, initial state and the one :class:`~tnmbl.evolution.Evolution` of ``cfg`` (engine
+    built), for every kind of chain and state; a mixed bubble's driver is its subclass."""
     try:
         chain = build_chain(cfg)
         state = build_state(cfg, chain)
         ev = cfg.evolution
-        if getattr(chain.site, "kind", None) == "classical":  # issue 4: a batch of classical chains
-            return chain, classical_evolution(chain, state, ev, cfg.observables, cfg.seed)
-        if getattr(state, "mixed", False):  # issue 7: a mixed bubble runs on its purification engine
-            from ..engines.bubble_purification import MixedEvolution as Evolution  # noqa: N814
-        evo = Evolution(chain, state, ev.method, dt=ev.dt, t_final=ev.t_final, chi_max=ev.chi_max,
-                        svd_cutoff=ev.svd_cutoff, observables=list(cfg.observables.names),
-                        output_dt=cfg.observables.output_dt, conserve=ev.conserve, backend=ev.backend,
-                        array_backend=ev.array_backend)
+        driver = MixedEvolution if isinstance(state, MixedBubble) else Evolution
+        options = dict(dt=ev.dt, chi_max=ev.chi_max, svd_cutoff=ev.svd_cutoff, conserve=ev.conserve,
+                       backend=ev.backend, array_backend=ev.array_backend, observables=list(cfg.observables.names),
+                       output_dt=cfg.observables.output_dt, n_log=cfg.observables.n_log,
+                       energy_tolerance=ev.energy_tolerance, noise_rate=ev.noise_rate or 0.0, noise_seed=cfg.seed or 0,
+                       per_chain=cfg.observables.per_chain or (), keep_samples=False)
+        takes = METHODS[ev.method].takes
+        evo = driver(chain, state, ev.method, t_final=ev.t_final, **{k: v for k, v in options.items() if k in takes})
     except TnmblError as exc:
         raise ConfigError([f"{exc} (raised while building the engine)"]) from None
     return chain, evo
@@ -89,8 +92,6 @@ def _checkpoint_data(evo, writer, cfg):
 
 def run(cfg: RunConfig, *, progress=None) -> RunSummary:
     """Start the run described by ``cfg``; see the module docstring."""
-    from .. import versions
-
     progress = progress or NoProgress()
     path, ckpt = cfg.results_path, cfg.checkpoint_path
     if path.exists() and not cfg.output.overwrite:

@@ -26,7 +26,8 @@ or without couplings; say so when it matters.
 * :func:`sampled_bubble` draws product states :math:`\otimes_x |k_x\rangle` with
   :math:`k_x \sim p_x` on the bubble: averaging any observable over the samples
   reproduces :math:`{\rm Tr}\,\rho\,O(t)` up to the statistical error (cheaper, charge
-  definite, runs on every pure-state engine); :func:`ensemble_average` evolves and averages.
+  definite, runs on every pure-state engine); :func:`tnmbl.evolution.ensemble_average`
+  evolves and averages (a driver: it lives above the engines).
 * :func:`decoupled` cuts every bond term between a region and the rest of the chain
   (per-bond strengths set to zero): the control in which nothing can spread.
 
@@ -191,43 +192,6 @@ def sampled_bubble_member(chain, region, background, beta=0.0, seed=None):
     """One product state of :func:`sampled_bubble` (the YAML state kind ``sampled_bubble``:
     an ensemble sweep gives every member its own seed, hence its own sample)."""
     return sampled_bubble(chain, region, background, beta, n_samples=1, seed=seed)[0]
-
-
-@dataclass
-class EnsembleResult:
-    """Mean and standard error of every observable over an ensemble of runs."""
-
-    times: np.ndarray
-    data: dict
-    sem: dict
-    positions: dict
-    n_samples: int
-    results: list
-
-    def __getitem__(self, name):
-        return self.data[name]
-
-
-def ensemble_average(chain, states, *, keep_results=False, **evolve_kwargs):
-    """Evolve each state with :func:`tnmbl.evolve` and average the observables.
-
-    The returned :class:`EnsembleResult` has ``times``, ``data``, ``positions`` like a
-    :class:`~tnmbl.Result`, so every spreading observable takes it; ``sem`` holds the
-    standard errors of the means. For large ensembles or disorder, use the sweeps of
-    :mod:`tnmbl.runs.sweep` instead (parallel, resumable).
-    """
-    from ..evolution import evolve
-
-    states = list(states)
-    if not states:
-        fail(StateError, "states", "[]", "need at least one state")
-    runs = [evolve(chain, s, **evolve_kwargs) for s in states]
-    names = runs[0].observables
-    stack = {k: np.array([r[k] for r in runs]) for k in names}
-    n = len(runs)
-    sem = {k: (v.std(0, ddof=1) / np.sqrt(n) if n > 1 else np.full(v.shape[1:], np.nan)) for k, v in stack.items()}
-    return EnsembleResult(runs[0].times, {k: v.mean(0) for k, v in stack.items()}, sem, runs[0].positions, n,
-                          runs if keep_results else [])
 
 
 def decoupled(chain, region):

@@ -30,8 +30,11 @@ import math
 
 import numpy as np
 
-from ...errors import OptionError, StateError, fail
+from ...errors import ObservableError, OptionError, StateError, fail
+from ...states.classical import ClassicalState
+from ..base import Engine, EngineOptions
 from ..methods import METHOD_SPECS, W0, W1
+from . import kernels
 
 
 def _drift_kick(method):
@@ -136,31 +139,51 @@ def _bond_propagators(phase):
     return ar, ai, br, bi
 
 
-class ClassicalEngine:
-    """A batch of ``M`` chains evolving under one compiled integrator (registered in
-    :data:`tnmbl.engines.METHODS` as backend ``numba`` of leapfrog, yoshida4, split2, split4).
+class ClassicalEngine(Engine):
+    """A batch of ``M`` chains evolving under one compiled integrator: the engine of the
+    classical methods (leapfrog, yoshida4 on rotor chains; split2, split4 on DNLS chains;
+    backend ``numba`` in :data:`tnmbl.engines.METHODS`). The rotor and DNLS integrators are
+    its two strategies, picked by the chain's site type.
 
     ``run(segs)`` advances by ``segs[i]`` steps and measures after each segment; the
-    per-output ensemble sums and per-chain scalars come back as arrays. ``state()`` is the
-    current batch as a :class:`~tnmbl.states.classical.ClassicalState`.
+    per-output ensemble sums and per-chain scalars come back as arrays. :meth:`outputs`
+    (the engine protocol) yields them one output at a time, ``chunk_outputs`` outputs per
+    compiled call. ``state()`` is the current batch as a
+    :class:`~tnmbl.states.classical.ClassicalState`.
+
+    ``options.extra`` holds the batch knobs: ``lanes``, ``threads``, ``noise_rate``,
+    ``noise_seed``, ``allow_large_dt``, ``chunk_outputs``.
     """
 
     supports_conservation = False  # no MPS charges: the classical integrators conserve N and E themselves
+    backend = "numba"
+    probe = "batch"
 
-    def __init__(self, chain, state, method, dt, *, lanes=None, threads=None, noise_rate=0.0,
-                 noise_seed=0, allow_large_dt=False):
+    @classmethod
+    def create(cls, chain, state, method, dt, **extra):
+        """The engine from plain arguments (``extra``: the batch knobs of the class docstring)."""
+        return cls(chain, state, EngineOptions(method=method, dt=float(dt), extra=extra))
+
+    def __init__(self, chain, state, options):
         site = chain.site
+        method, dt, extra = options.method, options.dt, options.extra
+        lanes, threads = extra.get("lanes"), extra.get("threads")
+        noise_rate, noise_seed = extra.get("noise_rate", 0.0), extra.get("noise_seed", 0)
+        allow_large_dt = extra.get("allow_large_dt", False)
+        self.options = options
+        self.chunk_outputs = max(1, int(extra.get("chunk_outputs", 16)))
+        if not isinstance(state, ClassicalState):
+            fail(StateError, "state", type(state).__name__, "must be a ClassicalState",
+                 "build it with tnmbl.states.classical.*")
         if lanes is None:  # chains per block: 64 (rotor) or 32 (DNLS), fewer for small batches
             # (a single chain: 1 lane); longer lane rows amortize the per-row loop overhead of
             # the rotor's fused kick-drift (64: ~5% over 32, although a block then spills L1)
             cap = 64 if site.name == "rotor" else 32
             lanes = min(cap, 1 << max(0, (int(state.M) - 1).bit_length()))
         spec = METHOD_SPECS[method]
-        if not spec.takes_site(site):
-            fail(OptionError, "method", method, f"integrates {spec.sites[0]} chains, not {site.name}",
-                 f"use one of {[k for k, v in METHOD_SPECS.items() if v.takes_site(site)]}")
-        if chain.max_range != 1:
-            fail(OptionError, "chain", chain.name, "the classical kernels take nearest-neighbour bonds only")
+        ok, reason = spec.accepts(chain)
+        if not ok:
+            fail(OptionError, "method", method, reason)
         known = {"rotor": {"kinetic", "cos"}, "dnls": {"N", "NN", "hop"}}[site.name]
         for term in chain.terms:
             key = term.ops[0] if hasattr(term, "ops") else term.op
@@ -254,8 +277,6 @@ class ClassicalEngine:
     # -- running ------------------------------------------------------------------------
     def run(self, segs):
         """Advance through ``segs`` (steps before each output); measure after each."""
-        from . import kernels
-
         segs = np.asarray(segs, dtype=np.int64)
         n_out, L, M = len(segs), self.L, self.M
         rotor = self.chain.site.name == "rotor"
@@ -293,9 +314,40 @@ class ClassicalEngine:
             "chain_energy": ch_e, "chain_charge": ch_q, "chain_dw2": ch_dw2, "chain_current": ch_jt,
         }
 
-    def state(self):
-        from ...states.classical import ClassicalState
+    def outputs(self, segments):
+        """The engine protocol: ``(measurement, index)`` after each segment, ``chunk_outputs``
+        segments per compiled call."""
+        segs = np.asarray(segments, dtype=np.int64)
+        for start in range(0, len(segs), self.chunk_outputs):
+            out = self.run(segs[start:start + self.chunk_outputs])
+            for i in range(len(out["chain_energy"])):
+                yield out, i
 
+    def sample(self):
+        """The measurement at the current step (computed once per step), as ``(dict, 0)``."""
+        return self.measurement(), 0
+
+    def expect(self, key, local_ops):
+        fail(ObservableError, "observable", key, "a classical batch measures inside its compiled loop",
+             "use the classical observables of tnmbl.evolve")
+
+    def entanglement(self):
+        fail(ObservableError, "observable", "entanglement", "is not defined for classical chains")
+
+    def health(self):
+        return {}
+
+    def thermalize(self, beta, t_th, *, gamma, dt, seed):
+        """Langevin dynamics of the batch at ``beta`` for ``t_th`` (BAOAB, compiled; friction
+        ``gamma``, counter-based noise from the int ``seed``), in place, rotor chains only."""
+        if self.chain.site.name != "rotor":
+            fail(OptionError, "chain", self.chain.name, "Langevin thermalization is implemented for rotor chains")
+        n_steps = int(round(t_th / dt))
+        with _ThreadScope(self.threads):
+            kernels.rotor_langevin(self.theta, self.p, self.kin, self.gb, float(dt), n_steps, float(gamma),
+                                   float(beta), self.M, seed, 0)
+
+    def state(self):
         if self.chain.site.name == "rotor":
             fields = {"theta": _from_blocks(self.theta, self.M), "w": _from_blocks(self.p, self.M)}
         else:
@@ -346,24 +398,3 @@ class ClassicalEngine:
             arr[...] = saved
         self.step = int(data["step"])
         self._last = None
-
-
-def langevin_rotor(chain, state, beta, t_th, *, gamma=1.0, dt=0.01, seed=None, threads=None, lanes=None):
-    """Langevin thermalization of a rotor batch (see :func:`tnmbl.states.classical.langevin`)."""
-    from ...states.classical import ClassicalState
-    from ..classical import kernels
-
-    for key, v in (("t_th", t_th), ("gamma", gamma), ("dt", dt)):
-        if not (isinstance(v, (int, float, np.integer, np.floating)) and np.isfinite(v) and v > 0):
-            fail(OptionError, key, v, "must be a finite number > 0")
-    if chain.site.name != "rotor":
-        fail(OptionError, "chain", chain.name, "Langevin thermalization is implemented for rotor chains")
-    eng = ClassicalEngine(chain, state, "leapfrog", dt, lanes=lanes, threads=threads)
-    n_steps = int(round(t_th / dt))
-    seed = int(np.random.SeedSequence(seed).generate_state(1, np.uint64)[0] >> np.uint64(1))
-    with _ThreadScope(eng.threads):
-        kernels.rotor_langevin(eng.theta, eng.p, eng.kin, eng.gb, float(dt), n_steps, float(gamma), float(beta),
-                               eng.M, seed, 0)
-    out = eng.state()
-    return ClassicalState(chain, out.fields, f"langevin(beta={beta:g}, t_th={t_th:g})",
-                          dict(state.meta, beta=beta, t_th=t_th, gamma=gamma, langevin_seed=seed, langevin_dt=dt))

@@ -11,7 +11,8 @@ bonds ``b + 1/2``; energy currents ``b + 1``), and ``distance = pos(A_x) - pos(B
 
 Methods: ``"purification"`` (TeNPy purification MPS with backwards-evolved ancillas,
 :mod:`tnmbl.engines.purification`) and ``"exact"`` (full diagonalisation,
-:mod:`tnmbl.engines.exact_thermal`; small chains, open or periodic).
+:mod:`tnmbl.engines.exact_thermal`; small chains, open or periodic). A driver over those
+engines (it lives with the other drivers in :mod:`tnmbl.evolution`, above the engines).
 
 Three shapes of the same computation:
 
@@ -31,8 +32,11 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from ..chain import LocalOp, charge_currents, charge_densities, energy_currents, energy_densities
+from ..engines.exact_thermal import exact_correlations, exact_expectations
+from ..engines.purification import PurificationCorrelator
 from ..errors import ObservableError, OptionError, fail
 from ..states.mixed import Thermal
+from ..timegrid import n_steps
 
 OPERATORS = {
     "density": charge_densities,
@@ -61,15 +65,13 @@ def operator_list(chain, name):
 
 def _time_grid(t_max, dt, output_dt):
     output_dt = dt if output_dt is None else output_dt
-    k = output_dt / dt
-    if not dt > 0 or abs(k - round(k)) > 1e-9 or round(k) < 1:
-        fail(OptionError, "output_dt", output_dt,
-             f"output_dt / dt = {output_dt} / {dt} = {k:.4g} must be a positive integer")
-    n = t_max / output_dt
-    if abs(n - round(n)) > 1e-9 or t_max < 0:
-        fail(OptionError, "t_max", t_max, f"t_max / output_dt = {t_max} / {output_dt} = {n:.4g} must be an integer")
-    n_out = int(round(n)) + 1
-    return np.arange(n_out) * output_dt, int(round(k))
+    if not dt > 0:
+        fail(OptionError, "dt", dt, "must be > 0")
+    k = n_steps("output_dt", output_dt, dt, minimum=1)
+    if t_max < 0:
+        fail(OptionError, "t_max", t_max, "must be >= 0")
+    n_out = n_steps("t_max", t_max, output_dt, dt_key="output_dt") + 1
+    return np.arange(n_out) * output_dt, k
 
 
 @dataclass
@@ -113,12 +115,9 @@ def _check_options(method, options):
 def _run(chain, ensemble, a_ops, b, times, steps, dt, method, options, max_truncation_error=None):
     """values (n_t, n_a), error estimate (n_t, n_a), truncation error, chi, meta."""
     if method == "exact":
-        from ..engines.exact_thermal import exact_correlations
-
         v = exact_correlations(chain, ensemble, a_ops, [b], times)[:, :, 0]
         z = np.zeros(len(times))
         return v, np.zeros(v.shape), z, z.astype(int), {}
-    from ..engines.purification import PurificationCorrelator
 
     corr = PurificationCorrelator(chain, ensemble, dt=dt, **options)
     v, health = corr.correlate(a_ops, b, len(times), steps, max_truncation_error=max_truncation_error)
@@ -201,11 +200,8 @@ def _name(x):
 def _static(chain, ens, a_ops, b_op, method, options):
     """<A_k> and <B> in the ensemble."""
     if method == "exact":
-        from ..engines.exact_thermal import exact_expectations
-
         vals = exact_expectations(chain, ens, list(a_ops) + [b_op])
         return vals[:-1], vals[-1]
-    from ..engines.purification import PurificationCorrelator
 
     corr = PurificationCorrelator(chain, ens, **options)
     ops = [corr.npc_op(o) for o in list(a_ops) + [b_op]]

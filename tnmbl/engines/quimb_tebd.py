@@ -38,7 +38,7 @@ from __future__ import annotations
 import numpy as np
 from autoray import do, to_numpy
 
-from ..chain.local import bond_matrix, onsite_matrix
+from ..chain.local import LocalOp, bond_matrix, onsite_matrix
 from ..errors import ObservableError, OptionError, fail
 from .base import Engine
 from .methods import METHOD_SPECS
@@ -268,8 +268,6 @@ class QuimbTEBD(Engine):
         return np.array(ent)
 
     def energy(self):
-        from ..chain.local import LocalOp
-
         d = self.chain.site.dim
         terms = [LocalOp((b, b + 1), np.asarray(self.ham.terms[(b, b + 1)]).reshape(d * d, d * d))
                  for b in range(self.chain.L - 1)]

@@ -45,7 +45,7 @@ import numpy as np
 from ..chain import Bond, Chain
 from ..chain.local import onsite_matrix
 from ..errors import StateError, fail
-from .product import ProductState
+from .product import ProductState, product
 
 
 def _region(chain, region):
@@ -84,7 +84,6 @@ def _background(chain, background):
         if background.L != chain.L:
             fail(StateError, "background", background.label, f"has {background.L} sites, the chain {chain.L}")
         return background
-    from .product import product
 
     key = "occupations" if chain.site.name == "boson" else "spins"
     if isinstance(background, str) and chain.site.name != "boson" and len(background) == chain.L:

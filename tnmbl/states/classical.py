@@ -30,6 +30,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from ..chain.classical import ClassicalSite
 from ..errors import OptionError, StateError, fail
 
 
@@ -44,7 +45,7 @@ class ClassicalState:
 
     def __post_init__(self):
         site = getattr(self.chain, "site", None)
-        if getattr(site, "kind", None) != "classical":
+        if not isinstance(site, ClassicalSite):
             fail(StateError, "chain", getattr(self.chain, "name", self.chain), "is not a classical chain",
                  "build it with tnmbl.models.rotor or tnmbl.models.dnls")
         L = self.chain.L

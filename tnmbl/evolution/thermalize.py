@@ -11,6 +11,7 @@ import numpy as np
 from ..engines.classical import ClassicalEngine
 from ..errors import OptionError, fail
 from ..states.classical import ClassicalState, _beta, _count, rest
+from ..timegrid import n_steps
 
 
 def langevin(chain, state, beta, t_th, *, gamma=1.0, dt=0.01, seed=None, threads=None, lanes=None):
@@ -29,7 +30,7 @@ def langevin(chain, state, beta, t_th, *, gamma=1.0, dt=0.01, seed=None, threads
         fail(OptionError, "chain", chain.name, "Langevin thermalization is implemented for rotor chains")
     eng = ClassicalEngine.create(chain, state, "leapfrog", dt, lanes=lanes, threads=threads)
     seed = int(np.random.SeedSequence(seed).generate_state(1, np.uint64)[0] >> np.uint64(1))
-    eng.thermalize(beta, t_th, gamma=gamma, dt=dt, seed=seed)
+    eng.thermalize(beta, n_steps("t_th", t_th, dt, dt_key="langevin_dt"), gamma=gamma, dt=dt, seed=seed)
     out = eng.state()
     return ClassicalState(chain, out.fields, f"langevin(beta={beta:g}, t_th={t_th:g})",
                           dict(state.meta, beta=beta, t_th=t_th, gamma=gamma, langevin_seed=seed, langevin_dt=dt))

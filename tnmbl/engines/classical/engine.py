@@ -2,15 +2,18 @@ r"""Classical integrators for batches of chains, behind tnmbl's ``evolve`` vocab
 
 Methods
 -------
-=========  =======  ==========================================================  =========
-method     model    scheme                                                      order
-=========  =======  ==========================================================  =========
-leapfrog   rotor    Stormer-Verlet (kick-drift-kick, merged drifts)              2
-yoshida4   rotor    Yoshida triple-jump composition of leapfrog                  4
-split2     dnls     Strang split: exact bond rotations (even, odd) around an     2
+The rotor and DNLS integrators are this engine's two strategies; each method's order, site
+type and stability factor live in the method table (:mod:`tnmbl.engines.methods`).
+
+=========  =======  ==========================================================
+method     model    scheme
+=========  =======  ==========================================================
+leapfrog   rotor    Stormer-Verlet (kick-drift-kick, merged drifts)
+yoshida4   rotor    Yoshida triple-jump composition of leapfrog
+split2     dnls     Strang split: exact bond rotations (even, odd) around an
                     exact on-site phase rotation
-split4     dnls     Yoshida triple-jump composition of ``split2``                4
-=========  =======  ==========================================================  =========
+split4     dnls     Yoshida triple-jump composition of ``split2``
+=========  =======  ==========================================================
 
 Every part of the DNLS split is solved exactly (the on-site flow keeps :math:`|\psi_x|`
 and rotates its phase by :math:`(w_x + 2U|\psi_x|^2)\tau`; a bond flow is the exact 2x2
@@ -337,12 +340,11 @@ class ClassicalEngine(Engine):
     def health(self):
         return {}
 
-    def thermalize(self, beta, t_th, *, gamma, dt, seed):
-        """Langevin dynamics of the batch at ``beta`` for ``t_th`` (BAOAB, compiled; friction
-        ``gamma``, counter-based noise from the int ``seed``), in place, rotor chains only."""
+    def thermalize(self, beta, n_steps, *, gamma, dt, seed):
+        """``n_steps`` of Langevin dynamics of the batch at ``beta`` (BAOAB, compiled; friction
+        ``gamma``, step ``dt``, counter-based noise from the int ``seed``), in place, rotor chains only."""
         if self.chain.site.name != "rotor":
             fail(OptionError, "chain", self.chain.name, "Langevin thermalization is implemented for rotor chains")
-        n_steps = int(round(t_th / dt))
         with _ThreadScope(self.threads):
             kernels.rotor_langevin(self.theta, self.p, self.kin, self.gb, float(dt), n_steps, float(gamma),
                                    float(beta), self.M, seed, 0)

@@ -24,10 +24,6 @@ from .tenpy_tebd import TenpyTEBD
 METHODS = METHOD_SPECS
 """The method table: name -> :class:`~tnmbl.engines.methods.MethodSpec`."""
 
-CLASSICAL_METHODS = {m: (s.sites[0], s.order, s.max_substep) for m, s in METHODS.items() if s.site_kind == "classical"}
-"""Backward-compatible view ``method -> (site type, order, largest |substep| / dt)`` for
-``tnmbl.runs`` until its split lands (read :data:`METHODS` instead)."""
-
 ARRAY_BACKENDS = {"quimb": ("numpy", "torch", "cupy")}
 """Array libraries each backend can run on (``array_backend`` option); others run on NumPy."""
 
@@ -85,7 +81,7 @@ def accepts(method, chain, backend=None):
     return METHODS[method].accepts(chain, backend)
 
 
-__all__ = ["ARRAY_BACKENDS", "CLASSICAL_METHODS", "MAX_DIM", "METHODS", "QUIMB_MAX_THETA", "ClassicalEngine",
+__all__ = ["ARRAY_BACKENDS", "MAX_DIM", "METHODS", "QUIMB_MAX_THETA", "ClassicalEngine",
            "Engine", "EngineOptions", "ExactEngine", "MethodSpec", "QuimbTEBD", "SectorBasis", "TenpyTDVP",
            "TenpyTEBD", "accepts", "default_backend", "default_method", "methods_for", "resolve_backend",
            "supports_conservation"]

@@ -37,6 +37,9 @@ SHIMS = {
     ("tnmbl.states.classical", "tnmbl.evolution.thermalize"): "langevin / thermalized by their old name "
                                                                 "(runs/config.py)",
     ("tnmbl.engines.classical", "tnmbl.evolution"): "ClassicalEvolution by its old name (runs/config.py)",
+    ("tnmbl.states.bubbles", "tnmbl.evolution.ensembles"): "ensemble_average by its old name (users)",
+    ("tnmbl.engines.bubble_purification", "tnmbl.evolution.mixed"): "evolve_mixed by its old name (users)",
+    ("tnmbl.observables.correlations", "tnmbl.evolution.correlations"): "the old module path (users)",
 }
 
 

@@ -88,3 +88,13 @@ class PurificationBubbleTEBD(TebdStepping, TenpyMPSEngine):
         # MPSEnvironment contracts the ancilla legs as a trace, as the correlator of
         # tnmbl.engines.purification does (PurificationMPS.expectation_value wants q labels)
         return MPSEnvironment(self.psi, self.psi).expectation_value(ops, sites=sites)
+
+
+def __getattr__(name):
+    """``evolve_mixed`` and ``MixedEvolution`` moved to :mod:`tnmbl.evolution.mixed` (drivers sit
+    above the engines); the old name keeps working for existing code (a shim, listed in tests/test_layers.py)."""
+    if name in ("evolve_mixed", "MixedEvolution"):
+        from ..evolution import mixed  # shim
+
+        return getattr(mixed, name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

@@ -213,3 +213,13 @@ def decoupled(chain, region):
         terms.append(t)
     return Chain(chain.L, chain.site, terms, bc=chain.bc, name=chain.name + "+decoupled",
                  params=dict(chain.params, decoupled=[a, b]), regions=dict(chain.regions))
+
+
+def __getattr__(name):
+    """``ensemble_average`` and ``EnsembleResult`` moved to :mod:`tnmbl.evolution.ensembles` (drivers sit
+    above the states); the old name keeps working for existing code (a shim, listed in tests/test_layers.py)."""
+    if name in ("ensemble_average", "EnsembleResult"):
+        from ..evolution import ensembles  # shim
+
+        return getattr(ensembles, name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

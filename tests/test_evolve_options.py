@@ -102,3 +102,13 @@ def test_defaults_are_not_refused():
     chain, state = chain_and_state("split2")
     res = tnmbl.evolve(chain, state, dt=0.1, t_final=0.2)
     assert res.meta["method"] == "split2" and np.all(np.isfinite(res["density"]))
+
+
+def test_a_mixed_bubble_is_sent_to_its_driver():
+    from tnmbl.errors import StateError
+
+    chain = tnmbl.models.bose_hubbard(L=6, U=1.0, g=0.1, n_max=2)
+    rho = tnmbl.states.mixed_bubble(chain, (2, 4), background=1, beta=0.0)
+    with pytest.raises(StateError, match="evolve_mixed") as info:
+        tnmbl.evolve(chain, rho, "tebd2", dt=0.1, t_final=0.2)
+    assert info.value.key == "state"

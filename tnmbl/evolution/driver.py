@@ -19,6 +19,7 @@ from ..engines import ARRAY_BACKENDS, METHODS, EngineOptions, default_method, re
 from ..errors import OptionError, StateError, fail
 from ..observables import get_observable
 from ..provenance import versions
+from ..states.bubbles import MixedBubble
 from ..timegrid import DEFAULT_ROWS, n_steps, output_grid
 from .probes import PROBES
 from .rows import collect, number
@@ -106,6 +107,9 @@ class Evolution:
         if not ok:
             fail(OptionError, "method", method, reason)
         check_options(method, options)
+        if isinstance(state, MixedBubble):  # MixedEvolution hands its background (a product state) here
+            fail(StateError, "state", state.label, "is a mixed bubble: it evolves as a purification MPS",
+                 "use tnmbl.evolution.evolve_mixed (same options and Result)")
         if getattr(state, "chain", None) is not chain and not (
                 getattr(state, "L", None) == chain.L and chain.site.same_as(state.chain.site)):
             fail(StateError, "state", getattr(state, "label", state), "was built for another chain",

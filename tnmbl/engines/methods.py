@@ -101,6 +101,10 @@ class MethodSpec(Mapping):
     summary: str = ""
     _classes: dict = field(default_factory=dict, repr=False)
 
+    # a spec is its method: equal only to itself (Mapping would compare the backend tables)
+    __eq__ = object.__eq__
+    __hash__ = object.__hash__
+
     # -- the mapping backend -> engine class (kept for ``METHODS[name][backend]``) ------
     def __getitem__(self, backend):
         if backend not in self.backend_paths:

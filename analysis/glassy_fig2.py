@@ -19,7 +19,7 @@ import numpy as np
 import yaml
 
 import tnmbl
-from tnmbl.engines.classical import ClassicalEvolution
+from tnmbl.evolution import Evolution
 from tnmbl.observables.classical import crossing_time, fit_power_law, smooth_log, t0
 from tnmbl.states import classical as cs
 
@@ -42,9 +42,9 @@ def run_one(cfg, g):
     t_start = time.time()
     M = (cfg["M_by_g"] or {}).get(g, s["M"])
     state = cs.gibbs(chain, M, beta=s["beta"], seed=[s["seed"], int(round(g * 1000))])
-    ev = ClassicalEvolution(chain, state, e["method"], dt=e["dt"], t_final=cfg["t_max"][g], observables=["phi"],
-                            n_log=e["n_log"], threads=e["threads"], energy_tolerance=e["energy_tolerance"],
-                            chunk_outputs=4)
+    ev = Evolution(chain, state, e["method"], dt=e["dt"], t_final=cfg["t_max"][g], observables=["phi"],
+                   n_log=e["n_log"], threads=e["threads"], energy_tolerance=e["energy_tolerance"],
+                   chunk_outputs=4)
     times, phis = [], []
     cross = None
     for row in ev:

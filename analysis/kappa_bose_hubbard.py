@@ -3,7 +3,7 @@
     python analysis/kappa_bose_hubbard.py runs/transport_kappa.yaml [--only quantum|classical]
 
 Reads the YAML with ``yaml.safe_load`` (the run file describes it; unknown keys are errors),
-computes the current autocorrelations (:func:`tnmbl.observables.correlations.current_autocorrelation`
+computes the current autocorrelations (:func:`tnmbl.evolution.correlations.current_autocorrelation`
 for the quantum chain, :func:`tnmbl.evolve_classical` ensembles for the rotor chain), feeds
 both to the same :mod:`tnmbl.transport.green_kubo` functions, writes the numbers (JSON) and a
 two-panel figure: left kappa(g/U) and the running integrals, right kappa(beta g).
@@ -43,8 +43,8 @@ def snap(x, step):
 
 
 def quantum(q):
+    from tnmbl.evolution.correlations import current_autocorrelation
     from tnmbl.models.quantum import bose_hubbard
-    from tnmbl.observables.correlations import current_autocorrelation
     from tnmbl.transport import green_kubo
 
     out = []

@@ -79,7 +79,7 @@ def c_runner(lib, L, M, steps, threads, lanes=16):
 
 
 def numba_runner(chain, state, method, steps, threads):
-    eng = ClassicalEngine(chain, state, method, 0.01, threads=threads)
+    eng = ClassicalEngine.create(chain, state, method, 0.01, threads=threads)
     eng.run([1])  # compile / warm up
     return lambda: eng.run([steps])
 

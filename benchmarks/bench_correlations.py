@@ -30,8 +30,8 @@ import time
 def one(L, chi, trick, t_max, eps, dt, out_dt):
     import numpy as np
 
+    from tnmbl.evolution.correlations import current_autocorrelation
     from tnmbl.models.quantum import xxz
-    from tnmbl.observables.correlations import current_autocorrelation
 
     chain = xxz(L, g=1.0, J=0.5)
     start = time.process_time()

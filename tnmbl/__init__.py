@@ -12,32 +12,12 @@ energy currents and the other local observables derived from one term list per m
 (11, 6)
 """
 
-from importlib.metadata import PackageNotFoundError
-from importlib.metadata import version as _version
-
 from . import chain, engines, models, observables, states
 from .chain import Bond, Chain, OnSite
-from .engines.classical import evolve_classical  # noqa: E402, I001  (issue 4)
 from .errors import ConfigError, ConvergenceError, ModelError, ObservableError, OptionError, StateError, TnmblError
-from .evolution import Evolution, Result, Row, evolve
-
-try:
-    __version__ = _version("tnmbl")
-except PackageNotFoundError:  # running from a source tree that was not installed
-    __version__ = "0.0.0+unknown"
-
-
-def versions():
-    """Versions of tnmbl and the libraries it runs on (for provenance)."""
-    out = {"tnmbl": __version__}
-    for pkg in ("physics-tenpy", "quimb", "numpy", "scipy", "numba", "h5py"):
-        try:
-            out[pkg] = _version(pkg)
-        except PackageNotFoundError:
-            out[pkg] = None
-    return out
-
+from .evolution import Evolution, Result, Row, evolve, evolve_classical
+from .provenance import __version__, versions
 
 __all__ = ["Bond", "Chain", "OnSite", "Evolution", "Result", "Row", "evolve", "evolve_classical", "versions",
            "chain", "engines", "models", "observables", "states", "ConfigError", "ConvergenceError",
-           "ModelError", "ObservableError", "OptionError", "StateError", "TnmblError"]
+           "ModelError", "ObservableError", "OptionError", "StateError", "TnmblError", "__version__"]

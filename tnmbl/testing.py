@@ -9,6 +9,8 @@ from functools import reduce
 
 import numpy as np
 
+from .evolution import Evolution
+
 
 def embed(local_op, L, d):
     """Dense ``d**L x d**L`` matrix of a :class:`~tnmbl.chain.LocalOp` on the full chain."""
@@ -57,8 +59,6 @@ def continuity_check(chain, state, t=0.7, eps=1e-4):
 
     Returns ``{"energy": (dh_dt, rhs), "charge": (dn_dt, rhs) or None, "energy_sum_error":
     |sum_b <h_b>(t) - <H>|}``."""
-    from .evolution import Evolution
-
     obs = ["energy_density", "energy_current"] + (["density", "density_current"] if chain.conserves_charge else [])
     n = int(round(t / eps))
     ev = Evolution(chain, state, "exact", dt=eps, t_final=(n + 2) * eps, observables=obs)

@@ -21,18 +21,20 @@ DEFAULT_ROWS = 100
 """About how many output rows a run makes when no output spacing is given."""
 
 
-def n_steps(key, t, dt, *, minimum=0, error=OptionError):
+def n_steps(key, t, dt, *, minimum=0, error=OptionError, dt_key="dt"):
     """``t / dt`` as an int, or ``error`` naming ``key`` when it is not an integer (within
-    :data:`TOLERANCE`) or is below ``minimum``. The fix proposes the nearest valid value."""
+    :data:`TOLERANCE`) or is below ``minimum``. The fix proposes the nearest valid value;
+    ``dt_key`` names the step in the message (``dt``, or e.g. ``output_dt``)."""
     n = t / dt
     if not math.isfinite(n):
-        fail(error, key, t, f"{key} / dt = {t} / {dt} is not finite", "use finite times and dt > 0")
+        fail(error, key, t, f"{key} / {dt_key} = {t} / {dt} is not finite", f"use finite times and {dt_key} > 0")
     k = round(n)
     if abs(n - k) > TOLERANCE * max(1.0, abs(n)):
-        fail(error, key, t, f"{key} / dt = {t} / {dt} = {n:.6g} must be an integer",
-             f"use {key} = {max(k, minimum, 1) * dt:.6g} or a dt that divides it")
+        kind = "a positive integer" if minimum >= 1 else "an integer"
+        fail(error, key, t, f"{key} / {dt_key} = {t} / {dt} = {n:.6g} must be {kind}",
+             f"use {key} = {max(k, minimum, 1) * dt:.6g} or a {dt_key} that divides it")
     if k < minimum:
-        fail(error, key, t, f"{key} / dt = {t} / {dt} = {n:.6g} must be at least {minimum}",
+        fail(error, key, t, f"{key} / {dt_key} = {t} / {dt} = {n:.6g} must be at least {minimum}",
              f"use {key} = {minimum * dt:.6g} or more")
     return int(k)
 

@@ -83,3 +83,21 @@ def test_default_backend_by_size():
     assert default_backend("tdvp2", spins, 8) == "tenpy" and default_backend("exact", spins, 8) == "scipy"
     res = tnmbl.evolve(spins, state, "tebd2", dt=0.1, t_final=0.2, chi_max=16, observables=["density"])
     assert res.meta["backend"] == "quimb"
+
+
+def test_method_table_holds_each_fact_once():
+    from tnmbl.engines import default_method
+    from tnmbl.engines.methods import W0
+    from tnmbl.runs.budget import METHOD_ORDER
+
+    assert {m: s.order for m, s in METHODS.items()} == {
+        "tebd2": 2, "tebd4": 4, "tdvp1": 2, "tdvp2": 2, "exact": None,
+        "leapfrog": 2, "yoshida4": 4, "split2": 2, "split4": 4}
+    assert METHOD_ORDER == {m: s.order for m, s in METHODS.items()}  # the budget reads the table
+    assert METHODS["yoshida4"].max_substep == abs(W0) and METHODS["leapfrog"].max_substep == 1.0
+    assert METHODS["tebd2"].backends == ("tenpy", "quimb") and METHODS["tebd2"]["quimb"].__name__ == "QuimbTEBD"
+    assert METHODS["tebd2"] != METHODS["tebd4"]
+    nn, _ = MODELS["xxz"]
+    assert default_method(nn) == "tebd2"
+    assert default_method(tnmbl.models.rotor(8, 0.5)) == "leapfrog"
+    assert default_method(tnmbl.models.dnls(8, 0.5, 1.0)) == "split2"

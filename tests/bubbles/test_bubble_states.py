@@ -5,9 +5,10 @@ import numpy as np
 import pytest
 
 import tnmbl
-from tnmbl.engines.bubble_purification import evolve_mixed, purification_of
+from tnmbl.engines.bubble_purification import purification_of
 from tnmbl.engines.tenpy_tebd import tenpy_site
 from tnmbl.errors import StateError
+from tnmbl.evolution import evolve_mixed
 from tnmbl.states.bubbles import decoupled, local_gibbs_weights, mixed_bubble, sampled_bubble
 
 

@@ -47,7 +47,7 @@ def _mixed_cfg(tmp_path, **evolution):
 
 
 def test_mixed_bubble_kind_runs_on_the_purification_and_resumes(tmp_path):
-    from tnmbl.engines.bubble_purification import evolve_mixed
+    from tnmbl.evolution import evolve_mixed
     from tnmbl.runs import runner
     from tnmbl.runs.storage import read_results
     from tnmbl.states.bubbles import mixed_bubble

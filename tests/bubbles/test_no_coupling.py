@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 import tnmbl
-from tnmbl.engines.bubble_purification import evolve_mixed
+from tnmbl.evolution import evolve_mixed
 from tnmbl.observables import spreading as sp
 from tnmbl.states import classical as cs
 from tnmbl.states.bubbles import decoupled, mixed_bubble

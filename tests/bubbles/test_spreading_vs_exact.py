@@ -9,10 +9,10 @@ import scipy.linalg as sla
 
 import tnmbl
 from tnmbl.chain import charge_densities, energy_densities, hamiltonian_terms
-from tnmbl.engines.bubble_purification import evolve_mixed
 from tnmbl.engines.exact import SectorBasis
+from tnmbl.evolution import ensemble_average, evolve_mixed
 from tnmbl.observables import spreading as sp
-from tnmbl.states.bubbles import ensemble_average, mixed_bubble, sampled_bubble
+from tnmbl.states.bubbles import mixed_bubble, sampled_bubble
 
 OBS = ["density", "energy_density", "entanglement"]
 

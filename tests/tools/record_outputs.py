@@ -96,7 +96,7 @@ def record_python():
     r = tnmbl.evolve(dnls, st, "split4", dt=0.01, t_final=1.0, output_dt=0.1)
     res["dnls_split4"] = {"times": np.asarray(r.times), **{k: np.asarray(r[k]) for k in r.observables}}
     mb = tnmbl.states.mixed_bubble(chain, (3, 5), background=2, beta=0.0)
-    from tnmbl.engines.bubble_purification import evolve_mixed  # moved by the seam redesign: adapt here
+    from tnmbl.evolution import evolve_mixed  # moved by the seam redesign: adapt here
 
     r = evolve_mixed(chain, mb, "tebd2", dt=0.05, t_final=0.3, chi_max=16, observables=["density"])
     res["mixed_bubble"] = {"times": np.asarray(r.times), "density": np.asarray(r["density"])}

@@ -9,8 +9,8 @@ real-time Trotter step, so the remaining differences are the 2nd-order imaginary
 import numpy as np
 import pytest
 
+from tnmbl.evolution.correlations import correlations, current_autocorrelation, local_autocorrelation
 from tnmbl.models.quantum import bose_hubbard, xxz
-from tnmbl.observables.correlations import correlations, current_autocorrelation, local_autocorrelation
 from tnmbl.states.mixed import Thermal
 
 TOL = 1e-6

@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 
 from tnmbl.errors import ObservableError
-from tnmbl.observables.correlations import decay_rate
+from tnmbl.evolution.correlations import decay_rate
 from tnmbl.transport import green_kubo, green_kubo_ensemble
 
 T = np.linspace(0, 10, 401)

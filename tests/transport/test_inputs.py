@@ -4,8 +4,8 @@ import numpy as np
 import pytest
 
 from tnmbl.errors import ObservableError, OptionError, StateError
+from tnmbl.evolution.correlations import correlations
 from tnmbl.models.quantum import bose_hubbard, xxz
-from tnmbl.observables.correlations import correlations
 from tnmbl.states.mixed import Thermal
 
 

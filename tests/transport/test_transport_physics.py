@@ -13,8 +13,8 @@ import numpy as np
 import pytest
 from scipy.special import iv
 
+from tnmbl.evolution.correlations import current_autocorrelation
 from tnmbl.models.quantum import xxz
-from tnmbl.observables.correlations import current_autocorrelation
 
 G = 0.5
 V_MAX = 4 * G  # largest magnon group velocity of 2g (s+ s- + h.c.)
@@ -112,7 +112,7 @@ def test_xx_local_density_autocorrelation_is_bessel_squared():
     """Free fermions at beta = 0: <s^z_x(t) s^z_x(0)>_c = J_0(4 g t)^2 in the bulk (hopping 2g)."""
     from scipy.special import j0
 
-    from tnmbl.observables.correlations import local_autocorrelation
+    from tnmbl.evolution.correlations import local_autocorrelation
 
     c = local_autocorrelation(xxz(12, g=G, J=0.0), "density", t_max=1.2, dt=0.1, output_dt=0.2,
                               chi_max=32, svd_cutoff=1e-8)

@@ -114,25 +114,12 @@ class Chain:
         # resolve every strength to a float array of the right length, once
         resolved = []
         for i, term in enumerate(self.terms):
-            classical = getattr(self.site, "kind", "quantum") == "classical"
             if isinstance(term, OnSite):
-                if classical:
-                    self.site.check_term(f"terms[{i}]", term, is_bond=False)
-                else:
-                    self.site.op(term.op)
+                self.site.check_term(f"terms[{i}]", term, is_bond=False, L=self.L)
                 arr = self._check_strength(f"terms[{i}] ({term.label or term.op})", term.strength, self.L,
                                            "one value per site")
-            elif isinstance(term, Bond) and classical:
-                self.site.check_term(f"terms[{i}]", term, is_bond=True)
-                arr = self._check_strength(f"terms[{i}] ({term.label or term.ops[0]})", term.strength,
-                                           self.n_bonds_at(term.distance), "one value per bond")
             elif isinstance(term, Bond):
-                if len(term.ops) != 2:
-                    fail(ModelError, f"terms[{i}].ops", term.ops, "a bond term has two operators")
-                for o in term.ops:
-                    self.site.op(o)
-                if not isinstance(term.distance, (int, np.integer)) or not 1 <= term.distance < self.L:
-                    fail(ModelError, f"terms[{i}].distance", term.distance, f"must be in 1..{self.L - 1}")
+                self.site.check_term(f"terms[{i}]", term, is_bond=True, L=self.L)
                 arr = self._check_strength(f"terms[{i}] ({term.label or '*'.join(term.ops)})",
                                            term.strength, self.n_bonds_at(term.distance),
                                            "one value per bond")
@@ -143,9 +130,7 @@ class Chain:
         for name, (a, b) in self.regions.items():
             if not 0 <= a < b <= self.L:
                 fail(ModelError, f"regions[{name!r}]", (a, b), f"need 0 <= a < b <= L = {self.L}")
-        if getattr(self.site, "kind", "quantum") != "classical":  # classical terms are real functions
-            from .local import check_hermitian  # local derives from chain; import late
-            check_hermitian(self)
+        self.site.check_chain(self)  # the site type's own checks (quantum: H is Hermitian)
 
     # -- geometry --------------------------------------------------------------------
     def n_bonds_at(self, distance=1):

@@ -152,9 +152,12 @@ class ClassicalSite:
         return 0
 
     def same_as(self, other):
-        return getattr(other, "kind", None) == "classical" and self.name == other.name
+        return isinstance(other, ClassicalSite) and self.name == other.name
 
-    def check_term(self, key, term, is_bond):
+    def check_chain(self, chain):
+        """Checks of a whole chain: none beyond the terms' (classical terms are real functions)."""
+
+    def check_term(self, key, term, is_bond, L=None):
         """Validate one term of a chain built on this site type."""
         names = term.ops if is_bond else (term.op,)
         if is_bond and (isinstance(names, str) or len(names) != 1):
@@ -209,7 +212,7 @@ def dnls_site() -> ClassicalSite:
 
 
 def _require_classical(chain):
-    if getattr(chain.site, "kind", None) != "classical":
+    if not isinstance(chain.site, ClassicalSite):
         fail(ModelError, "chain", chain.name, "is not a classical chain")
 
 

@@ -17,6 +17,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from ..errors import ModelError, fail
+from .local import check_hermitian
 
 
 @dataclass(frozen=True, eq=False)
@@ -68,6 +69,23 @@ class QuantumSite:
     def op_charge(self, name):
         """Charge change of operator ``name``, or ``None`` if it mixes charges."""
         return charge_change(self.op(name), self.charges)
+
+    def check_term(self, key, term, is_bond, L):
+        """Validate one term of a chain of ``L`` sites built on this site type: its operators
+        exist; a bond has two of them and a range in ``1..L-1``."""
+        if not is_bond:
+            self.op(term.op)
+            return
+        if len(term.ops) != 2:
+            fail(ModelError, f"{key}.ops", term.ops, "a bond term has two operators")
+        for o in term.ops:
+            self.op(o)
+        if not isinstance(term.distance, (int, np.integer)) or not 1 <= term.distance < L:
+            fail(ModelError, f"{key}.distance", term.distance, f"must be in 1..{L - 1}")
+
+    def check_chain(self, chain):
+        """Checks of a whole chain once its strengths are resolved: H must be Hermitian."""
+        check_hermitian(chain)
 
     def same_as(self, other):
         """Whether two site types describe the same local space (for validation)."""

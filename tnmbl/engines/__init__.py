@@ -1,49 +1,28 @@
 """Engines: one class per (method, backend), all behind :class:`~tnmbl.engines.base.Engine`.
 
-``METHODS`` maps tnmbl's method names to ``{backend: engine class}``; the first backend
-listed is the general default. :func:`default_backend` refines it by size from
-``benchmarks/bench_backends.py`` (README, "Backends"): TeNPy with U(1) charges wins once the
-two-site matrices are large, the dense quimb path wins on small ones, where TeNPy's
-per-call overhead dominates. :func:`accepts` says whether a method can evolve a given
-chain, for config validation.
-
-=========  =====================  ==========================================================
-method     backends               accepts
-=========  =====================  ==========================================================
-tebd2      tenpy, quimb           open chains with nearest-neighbour terms only
-tebd4      tenpy, quimb           same as tebd2
-tdvp1      tenpy                  open chains, bond terms of any range (MPO)
-tdvp2      tenpy                  same as tdvp1
-exact      scipy                  any chain (open or periodic, any range) with a small
-                                  enough Hilbert space (charge sector) for full evolution
-leapfrog   numba                  classical rotor chains (Stormer-Verlet), batches of M chains
-yoshida4   numba                  classical rotor chains (4th-order Yoshida composition)
-split2     numba                  classical DNLS chains (exact-flow Strang split)
-split4     numba                  classical DNLS chains (4th-order composition of split2)
-=========  =====================  ==========================================================
-
-The classical engines (:mod:`tnmbl.engines.classical`) are driven through
-:class:`~tnmbl.engines.classical.ClassicalEvolution`; ``tnmbl.evolve`` and ``tnmbl run``
-pick it for a classical chain.
+``METHODS`` is the method table (:mod:`tnmbl.engines.methods`): ``METHODS[name]`` is a
+:class:`~tnmbl.engines.methods.MethodSpec` (order, stability limits, site types, options, and,
+as a mapping, ``{backend: engine class}`` with the general default first).
+:func:`default_backend` refines the backend by size from ``benchmarks/bench_backends.py``
+(README, "Backends"): TeNPy with U(1) charges wins once the two-site matrices are large, the
+dense quimb path wins on small ones, where TeNPy's per-call overhead dominates.
+:func:`accepts` says whether a method can evolve a given chain, for config validation.
+The classical batch integrators (:mod:`tnmbl.engines.classical`) are engines like the others;
+``tnmbl.evolve`` and ``tnmbl run`` drive every method through one :class:`~tnmbl.Evolution`.
 """
 
 import numbers
 
 from .base import Engine, EngineOptions
-from .classical import CLASSICAL_METHODS, ClassicalEngine
-from .exact import MAX_DIM, ExactEngine, SectorBasis
+from .classical import ClassicalEngine
+from .exact import ExactEngine, SectorBasis
+from .methods import MAX_DIM, METHOD_SPECS, MethodSpec, default_method, methods_for
 from .quimb_tebd import QuimbTEBD
 from .tenpy_tdvp import TenpyTDVP
 from .tenpy_tebd import TenpyTEBD
 
-METHODS = {
-    "tebd2": {"tenpy": TenpyTEBD, "quimb": QuimbTEBD},
-    "tebd4": {"tenpy": TenpyTEBD, "quimb": QuimbTEBD},
-    "tdvp1": {"tenpy": TenpyTDVP},
-    "tdvp2": {"tenpy": TenpyTDVP},
-    "exact": {"scipy": ExactEngine},
-}
-METHODS.update({m: {"numba": ClassicalEngine} for m in CLASSICAL_METHODS})  # issue 4
+METHODS = METHOD_SPECS
+"""The method table: name -> :class:`~tnmbl.engines.methods.MethodSpec`."""
 
 ARRAY_BACKENDS = {"quimb": ("numpy", "torch", "cupy")}
 """Array libraries each backend can run on (``array_backend`` option); others run on NumPy."""
@@ -99,40 +78,10 @@ def accepts(method, chain, backend=None):
     """
     if method not in METHODS:
         return False, f"unknown method {method!r}; known: {', '.join(METHODS)}"
-    if backend is not None and backend not in METHODS[method]:
-        return False, f"method {method!r} runs on backend(s) {', '.join(METHODS[method])}, not {backend!r}"
-    kind = getattr(chain.site, "kind", "quantum")
-    if method in CLASSICAL_METHODS:
-        site = CLASSICAL_METHODS[method][0]
-        if kind != "classical" or chain.site.name != site:
-            return False, (f"{method} integrates classical {site} chains, not a {kind} {chain.site.name} chain; "
-                           f"use one of {', '.join(_methods_for(chain))}")
-        if chain.max_range > 1:
-            return False, f"{method} takes nearest-neighbour bonds only"
-        return True, ""
-    if kind == "classical":
-        return False, (f"{method} evolves quantum states; a classical {chain.site.name} chain takes "
-                       f"{', '.join(_methods_for(chain))}")
-    if method == "exact":
-        d, L = chain.site.dim, chain.L
-        if d ** L > MAX_DIM and not chain.conserves_charge:
-            return False, (f"exact evolution needs the full space of {d}^{L} states (above {MAX_DIM}) "
-                           "and the chain conserves no charge; use a smaller chain or an MPS method")
-        return True, ""
-    if chain.bc != "open":
-        return False, f"{method} runs on open chains (bc={chain.bc!r}); use method='exact' for small periodic chains"
-    if method in ("tebd2", "tebd4") and chain.max_range > 1:
-        return False, (f"{method} takes nearest-neighbour terms only; this chain has range-{chain.max_range} "
-                       "terms; use method='tdvp1' or 'tdvp2'")
-    return True, ""
+    return METHODS[method].accepts(chain, backend)
 
 
-def _methods_for(chain):
-    if getattr(chain.site, "kind", "quantum") == "classical":
-        return [m for m, v in CLASSICAL_METHODS.items() if v[0] == chain.site.name]
-    return [m for m in METHODS if m not in CLASSICAL_METHODS]
-
-
-__all__ = ["ARRAY_BACKENDS", "CLASSICAL_METHODS", "METHODS", "QUIMB_MAX_THETA", "ClassicalEngine", "Engine",
-           "EngineOptions", "ExactEngine", "QuimbTEBD", "SectorBasis", "TenpyTDVP", "TenpyTEBD", "accepts",
-           "default_backend", "resolve_backend", "supports_conservation"]
+__all__ = ["ARRAY_BACKENDS", "MAX_DIM", "METHODS", "QUIMB_MAX_THETA", "ClassicalEngine",
+           "Engine", "EngineOptions", "ExactEngine", "MethodSpec", "QuimbTEBD", "SectorBasis", "TenpyTDVP",
+           "TenpyTEBD", "accepts", "default_backend", "default_method", "methods_for", "resolve_backend",
+           "supports_conservation"]

@@ -1,9 +1,21 @@
-"""The engine interface every backend implements.
+"""The engine protocol every method implements, quantum MPS / exact and classical batch alike.
 
-An engine owns one evolving state. The driver (:mod:`tnmbl.evolution`) only calls:
+An engine owns one evolving state (an MPS, a state vector, a batch of ``M`` classical
+chains). The one driver (:class:`tnmbl.evolution.Evolution`) only calls:
 
 ``advance(n_steps)``
     evolve by ``n_steps * dt``;
+``outputs(segments)``
+    advance through ``segments`` (steps before each output time), yielding after each one the
+    engine's own measurement, or ``None`` when the driver measures through ``expect``. An
+    engine that measures inside its compiled loop (the classical batches: several output
+    rows per call) overrides it; the default is ``advance`` per segment;
+``sample()``
+    the engine's own measurement at the current step (``None``: measure through ``expect``);
+``probe``
+    (class attribute) how the driver turns samples into rows: ``"local"`` (observables
+    from local operators through ``expect``) or ``"batch"`` (ensemble sums measured by the
+    engine);
 ``expect(key, local_ops)``
     real expectation values of a list of :class:`~tnmbl.chain.LocalOp` (Hermitian),
     ``key`` naming the list so an engine can cache its own form of the operators;
@@ -12,8 +24,10 @@ An engine owns one evolving state. The driver (:mod:`tnmbl.evolution`) only call
 ``health()``
     a dict of health figures (``truncation_error``: accumulated discarded weight,
     ``chi``: largest bond dimension, ``norm``);
-``get_resume_data()`` / ``from_resume_data(...)``
-    what a checkpoint needs.
+``state()``
+    the current state, where the engine can hand it out;
+``get_resume_data()`` / ``set_resume_data(data)``
+    what a checkpoint needs (optional: engines without them cannot resume).
 
 Observables are defined outside the engines (:mod:`tnmbl.observables`) as lists of local
 operators derived from the chain, so a new engine gets every observable for free.
@@ -22,7 +36,7 @@ operators derived from the chain, so a new engine gets every observable for free
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 
 @dataclass(frozen=True)
@@ -44,6 +58,10 @@ class EngineOptions:
     array_backend : str, optional
         Array library of backends that run on several (``quimb``: ``"numpy"``, ``"torch"``,
         ``"cupy"``); ``None`` means NumPy.
+    extra : dict
+        Engine-specific options the method table lists for the method (the classical
+        batches: ``lanes``, ``threads``, ``noise_rate``, ``noise_seed``, ``allow_large_dt``,
+        ``chunk_outputs``).
     """
 
     method: str
@@ -52,6 +70,7 @@ class EngineOptions:
     svd_cutoff: float = 1e-10
     conserve: bool = True
     array_backend: str | None = None
+    extra: dict = field(default_factory=dict)
 
 
 class Engine(ABC):
@@ -59,6 +78,7 @@ class Engine(ABC):
 
     method: str = ""
     backend: str = ""
+    probe = "local"
 
     def __init__(self, chain, state, options: EngineOptions):
         self.chain = chain
@@ -72,6 +92,21 @@ class Engine(ABC):
     @abstractmethod
     def advance(self, n_steps: int):
         """Evolve by ``n_steps * dt``."""
+
+    def outputs(self, segments):
+        """Advance through ``segments``, yielding after each (``None``: measure through ``expect``)."""
+        for n in segments:
+            if n:
+                self.advance(int(n))
+            yield None
+
+    def sample(self):
+        """The engine's own measurement now (``None``: the driver measures through ``expect``)."""
+        return None
+
+    def state(self):
+        """The current state (engines that can hand it out override this)."""
+        raise NotImplementedError(f"{type(self).__name__} does not hand out its state")
 
     @abstractmethod
     def expect(self, key, local_ops):

@@ -17,8 +17,7 @@ from scipy.sparse.linalg import expm_multiply
 from ..chain import hamiltonian_terms
 from ..errors import OptionError, fail
 from .base import Engine
-
-MAX_DIM = 3_000_000
+from .methods import MAX_DIM
 
 
 class SectorBasis:

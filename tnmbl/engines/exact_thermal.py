@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..chain import hamiltonian_terms
+from ..chain import LocalOp, hamiltonian_terms
 from ..errors import OptionError, fail
 from .exact import SectorBasis
 from .purification import op_charge
@@ -78,7 +78,6 @@ def exact_correlations(chain, ensemble, a_ops, b_ops, times):
 def exact_expectations(chain, ensemble, ops):
     """Static ``<O_k>_beta`` (real parts), exact."""
     one = [np.eye(chain.site.dim)]
-    from ..chain import LocalOp
 
     ident = LocalOp((0,), one[0].astype(complex))
     return exact_correlations(chain, ensemble, ops, [ident], [0.0])[0, :, 0].real

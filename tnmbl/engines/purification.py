@@ -42,6 +42,7 @@ import numpy as np
 
 from ..chain.sites import charge_change
 from ..errors import ObservableError, OptionError, fail
+from .methods import METHOD_SPECS
 from .tenpy_tebd import local_op_to_npc, tenpy_model, tenpy_site
 
 DISENTANGLERS = ("backwards", None)
@@ -223,7 +224,7 @@ class PurificationCorrelator:
             fail(OptionError, "conserve", conserve, "the canonical ensemble is built with the U(1) charge",
                  "use conserve=True")
         self.chain, self.ensemble = chain, ensemble
-        self.dt, self.method, self.order = float(dt), method, {"tebd2": 2, "tebd4": 4}[method]
+        self.dt, self.method, self.order = float(dt), method, METHOD_SPECS[method].order
         self.trunc_params = {"chi_max": int(chi_max), "svd_min": float(svd_cutoff)}
         self.disentangle, self.conserve = disentangle, conserve
         self.site = tenpy_site(chain.site, conserve)

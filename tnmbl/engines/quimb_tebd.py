@@ -38,9 +38,10 @@ from __future__ import annotations
 import numpy as np
 from autoray import do, to_numpy
 
-from ..chain.local import bond_matrix, onsite_matrix
+from ..chain.local import LocalOp, bond_matrix, onsite_matrix
 from ..errors import ObservableError, OptionError, fail
 from .base import Engine
+from .methods import METHOD_SPECS
 
 ARRAY_BACKENDS = ("numpy", "torch", "cupy")
 SUZUKI_P = 1.0 / (4.0 - 4.0 ** (1.0 / 3.0))
@@ -121,7 +122,7 @@ class QuimbTEBD(Engine):
         from quimb.tensor import LocalHam1D
 
         self.method = options.method
-        self.order = {"tebd2": 2, "tebd4": 4}[options.method]
+        self.order = METHOD_SPECS[options.method].order
         self.array_backend = getattr(options, "array_backend", None) or "numpy"
         self._asarray = _array_module(self.array_backend)
         L, d = chain.L, chain.site.dim
@@ -267,8 +268,6 @@ class QuimbTEBD(Engine):
         return np.array(ent)
 
     def energy(self):
-        from ..chain.local import LocalOp
-
         d = self.chain.site.dim
         terms = [LocalOp((b, b + 1), np.asarray(self.ham.terms[(b, b + 1)]).reshape(d * d, d * d))
                  for b in range(self.chain.L - 1)]

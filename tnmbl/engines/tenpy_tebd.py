@@ -24,6 +24,7 @@ import numpy as np
 
 from ..errors import ObservableError, OptionError, fail
 from .base import Engine
+from .methods import METHOD_SPECS
 
 log = logging.getLogger(__name__)
 
@@ -195,7 +196,7 @@ class TenpyTEBD(TebdStepping, TenpyMPSEngine):
         from tenpy.algorithms.tebd import TEBDEngine
 
         self.method = options.method
-        order = {"tebd2": 2, "tebd4": 4}[options.method]
+        order = METHOD_SPECS[options.method].order
         self.tebd = TEBDEngine(self.psi, self.model, {
             "order": order,
             "trunc_params": {"chi_max": options.chi_max, "svd_min": options.svd_cutoff},

@@ -18,12 +18,11 @@ from __future__ import annotations
 import numpy as np
 
 from ..errors import ObservableError, fail
+from .registry import get_observable
 
 
 def positions(chain, name):
     """Column positions of a classical observable (those of the registry: the same as quantum)."""
-    from .registry import get_observable
-
     return get_observable(name, chain).positions(chain)
 
 

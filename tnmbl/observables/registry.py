@@ -107,12 +107,11 @@ def get_observable(name, chain=None):
         fail(ObservableError, "observable", name, "observable names are strings")
     if name.startswith("onsite:"):
         opname = name.split(":", 1)[1]
-        if getattr(getattr(chain, "site", None), "kind", None) == "classical":
-            fail(ObservableError, "observable", name, "onsite:OP takes an operator of a quantum site",
-                 "on a classical chain measure 'density'")
+        obs = Observable(name, f"<{opname}_x>", "operator units", "site", _sites, _onsite(opname), ("quantum",))
+        _check_kind(obs, name, chain)
         if chain is not None:
             chain.site.op(opname)
-        return Observable(name, f"<{opname}_x>", "operator units", "site", _sites, _onsite(opname))
+        return obs
     key = ALIASES.get(name, name)
     if key not in OBSERVABLES:
         known = sorted(OBSERVABLES) + sorted(ALIASES) + ["onsite:OP"]
@@ -122,11 +121,17 @@ def get_observable(name, chain=None):
     obs = OBSERVABLES[key]
     if name != key:
         obs = Observable(name, obs.description, obs.units, obs.dim, obs.positions, obs.local_ops, obs.kinds)
+    _check_kind(obs, name, chain)
+    return obs
+
+
+def _check_kind(obs, name, chain):
+    """Refuse an observable not defined for the chain's kind of site type (``obs.kinds``)."""
     kind = getattr(getattr(chain, "site", None), "kind", None)
     if kind is not None and kind not in obs.kinds:
         usable = [k for k, o in OBSERVABLES.items() if kind in o.kinds]
+        key = ALIASES.get(name, name)
         why = {"entanglement": "entanglement is a property of quantum states"}.get(
             key, f"{key!r} is measured on {' and '.join(obs.kinds)} chains only")
         fail(ObservableError, "observable", name, f"not defined for a {kind} chain ({why})",
              f"{kind} observables: {', '.join(usable)}")
-    return obs

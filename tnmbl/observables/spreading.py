@@ -39,6 +39,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from ..errors import ObservableError, fail
+from ..runs.storage import read_results
 from .classical import bubble_width
 
 
@@ -69,7 +70,6 @@ def series(source, name):
     if isinstance(source, Series):
         return source
     if isinstance(source, (str, bytes)) or hasattr(source, "__fspath__"):
-        from ..runs.storage import read_results
 
         source = read_results(source)
     if isinstance(source, dict):

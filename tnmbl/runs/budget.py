@@ -42,6 +42,7 @@ import math
 import h5py
 import numpy as np
 
+from ..engines.methods import METHOD_SPECS
 from .runner import make_evolution
 from .storage import read_results
 from .validate import validate_config
@@ -56,8 +57,7 @@ THRESHOLDS = {
 }
 
 #: order of each method's time-step error (None: no time-step error)
-METHOD_ORDER = {"tebd2": 2, "tebd4": 4, "tdvp1": 2, "tdvp2": 2, "exact": None,
-                "leapfrog": 2, "yoshida4": 4, "split2": 2, "split4": 4}
+METHOD_ORDER = {name: spec.order for name, spec in METHOD_SPECS.items()}  # read from the method table
 
 GROUP = "error_budget"
 

@@ -1,4 +1,4 @@
-"""What a validated run config builds: the chain, the initial state, the classical evolution.
+"""What a validated run config builds: the chain, the initial state, the evolution.
 
 The one place config keys become constructor arguments; the runner and the validation (which
 builds the same objects, cheaply, so that their own checks become config problems) both
@@ -7,9 +7,11 @@ call these.
 
 from __future__ import annotations
 
-from ..engines.classical import ClassicalEvolution
+from ..engines import METHODS
+from ..evolution import Evolution, MixedEvolution
 from ..models import MODELS
 from ..states import kinds
+from ..states.bubbles import MixedBubble
 from .model_params import factory_kwargs
 from .sections import EvolutionSection, ObservablesSection, RunConfig, StateSection
 
@@ -35,10 +37,16 @@ def state_from_section(st: StateSection, chain, seed=None, *, preview=False):
     return kinds.build_state(st.kind, chain, st.model_dump(exclude={"kind"}), seed=seed, preview=preview)
 
 
-def classical_evolution(chain, state, ev: EvolutionSection, obs: ObservablesSection, seed=0):
-    """The :class:`~tnmbl.engines.classical.ClassicalEvolution` of a classical run config (the one
-    place the config keys map to it: the runner and validation both build it here)."""
-    return ClassicalEvolution(chain, state, ev.method, dt=ev.dt, t_final=ev.t_final, observables=list(obs.names),
-                              output_dt=obs.output_dt, n_log=obs.n_log, energy_tolerance=ev.energy_tolerance,
-                              noise_rate=ev.noise_rate or 0.0, noise_seed=seed or 0, per_chain=obs.per_chain or (),
-                              keep_samples=False)
+def build_evolution(chain, state, ev: EvolutionSection, obs: ObservablesSection, seed=0):
+    """The one :class:`~tnmbl.evolution.Evolution` of a run config (its ``MixedEvolution``
+    subclass for a mixed bubble), given the options its method takes (the method table's
+    ``takes``): the one place config keys map to the driver; the runner and the validation
+    both build it here."""
+    driver = MixedEvolution if isinstance(state, MixedBubble) else Evolution
+    options = dict(dt=ev.dt, chi_max=ev.chi_max, svd_cutoff=ev.svd_cutoff, conserve=ev.conserve,
+                   backend=ev.backend, array_backend=ev.array_backend, observables=list(obs.names),
+                   output_dt=obs.output_dt, n_log=obs.n_log, energy_tolerance=ev.energy_tolerance,
+                   noise_rate=ev.noise_rate or 0.0, noise_seed=seed or 0, per_chain=obs.per_chain or (),
+                   keep_samples=False)
+    takes = METHODS[ev.method].takes
+    return driver(chain, state, ev.method, t_final=ev.t_final, **{k: v for k, v in options.items() if k in takes})

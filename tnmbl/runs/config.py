@@ -30,7 +30,7 @@ Sections
 from __future__ import annotations
 
 from ..states.kinds import CLASSICAL_KEYS, STATE_KINDS
-from .build import build_chain, build_state, classical_evolution
+from .build import build_chain, build_evolution, build_state
 from .loading import config_from_yaml, load_config, parse_yaml, set_override
 from .model_params import REQUIRED, model_signature
 from .sections import (
@@ -55,5 +55,5 @@ from .validate import KIND_KEYS, validate_config
 __all__ = ["CLASSICAL_KEYS", "EvolutionSection", "KIND_KEYS", "MAX_DT", "MAX_OUTPUTS", "MAX_STEPS", "MAX_STRENGTH",
            "ModelSection", "ObservablesSection", "OutputSection", "PARAM_LIMITS", "REQUIRED",
            "REQUIRED_SECTIONS", "RunConfig", "SECTIONS", "STATE_KINDS", "Section", "StateSection", "TOP_KEYS",
-           "build_chain", "build_state", "classical_evolution", "config_from_yaml", "load_config",
+           "build_chain", "build_state", "build_evolution", "config_from_yaml", "load_config",
            "model_signature", "parse_yaml", "set_override", "validate_config"]

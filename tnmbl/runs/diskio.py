@@ -32,6 +32,7 @@ from __future__ import annotations
 import errno
 import io
 import os
+from datetime import datetime, timezone
 from pathlib import Path
 
 from ..errors import TnmblError
@@ -238,3 +239,8 @@ class GuardedFile(io.RawIOBase):
             os.close(self.fd)
             self.fd = None
         super().close()
+
+
+def now():
+    """The current UTC time as an ISO string (seconds), for histories and lock holders."""
+    return datetime.now(timezone.utc).isoformat(timespec="seconds")

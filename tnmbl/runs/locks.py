@@ -31,9 +31,8 @@ import sys
 from pathlib import Path
 
 from . import diskio
-from .diskio import SPARE_BYTES, RunFileError, describe_os_error, is_disk_full, reserve
+from .diskio import SPARE_BYTES, RunFileError, describe_os_error, is_disk_full, now, reserve
 from .paths import lock_path_of
-from .storage import now
 
 
 class RunBusyError(RunFileError):

@@ -34,9 +34,9 @@ from pathlib import Path
 
 import numpy as np
 
-from .. import versions
-from ..errors import ConfigError, TnmblError
-from .build import build_chain, build_state, classical_evolution
+from ..errors import ConfigError, Problem, TnmblError
+from ..provenance import versions
+from .build import build_chain, build_evolution, build_state
 from .checkpoint import checkpoint_owner, read_checkpoint, tmp_path_of, write_checkpoint
 from .diskio import RunFileError, is_disk_full
 from .figure import plot_results
@@ -81,23 +81,14 @@ class NoProgress:
 
 
 def make_evolution(cfg: RunConfig):
-    """Chain, initial state and :class:`~tnmbl.evolution.Evolution` of ``cfg`` (engine built)."""
-    from ..evolution import Evolution
-
+    """Chain, initial state and the one :class:`~tnmbl.evolution.Evolution` of ``cfg`` (engine
+    built), for every kind of chain and state (:func:`~tnmbl.runs.build.build_evolution`)."""
     try:
         chain = build_chain(cfg)
         state = build_state(cfg, chain)
-        ev = cfg.evolution
-        if getattr(chain.site, "kind", None) == "classical":  # issue 4: a batch of classical chains
-            return chain, classical_evolution(chain, state, ev, cfg.observables, cfg.seed)
-        if getattr(state, "mixed", False):  # issue 7: a mixed bubble runs on its purification engine
-            from ..engines.bubble_purification import MixedEvolution as Evolution  # noqa: N814
-        evo = Evolution(chain, state, ev.method, dt=ev.dt, t_final=ev.t_final, chi_max=ev.chi_max,
-                        svd_cutoff=ev.svd_cutoff, observables=list(cfg.observables.names),
-                        output_dt=cfg.observables.output_dt, conserve=ev.conserve, backend=ev.backend,
-                        array_backend=ev.array_backend)
+        evo = build_evolution(chain, state, cfg.evolution, cfg.observables, cfg.seed)
     except TnmblError as exc:
-        raise ConfigError([f"{exc} (raised while building the engine)"]) from None
+        raise ConfigError([Problem.from_error(exc, suffix=" (raised while building the engine)")]) from None
     return chain, evo
 
 

@@ -31,21 +31,26 @@ from __future__ import annotations
 import json
 import os
 import subprocess
-from datetime import datetime, timezone
 from pathlib import Path
 
 import h5py
 import numpy as np
 
-from .diskio import METADATA_SLACK, RunFileError, RunIOError, describe_os_error, is_disk_full, open_h5, reserve
+from .diskio import (
+    METADATA_SLACK,
+    RunFileError,
+    RunIOError,
+    describe_os_error,
+    is_disk_full,
+    now,
+    open_h5,
+    reserve,
+)
+from .locks import RunLock
 
 FORMAT = "tnmbl-results"
 FORMAT_VERSION = 1
 TIME_UNITS = "hbar / (model energy unit)"
-
-
-def now():
-    return datetime.now(timezone.utc).isoformat(timespec="seconds")
 
 
 def git_commit():
@@ -334,8 +339,6 @@ class results_for_update:  # noqa: N801 -- used as a context manager, like open(
     file is flushed and trimmed on exit. Errors are :class:`~tnmbl.runs.diskio.RunFileError`."""
 
     def __init__(self, path, nbytes=0, action="update"):
-        from .locks import RunLock
-
         self.path = Path(path)
         self.lock = RunLock(self.path, action)
         self.nbytes = nbytes

@@ -23,7 +23,7 @@ from ..errors import ConfigError, Problem, TnmblError
 from ..evolution import resolve_conserve
 from ..observables import get_observable
 from ..states.kinds import STATE_KINDS, chain_kind
-from .build import chain_from_params, classical_evolution, state_from_section
+from .build import build_evolution, chain_from_params, state_from_section
 from .model_params import is_number, model_problems
 from .sections import (
     MAX_DT,
@@ -355,7 +355,7 @@ def _classical_problems(sections, chain):
     except TnmblError as exc:  # e.g. Langevin thermalization of a DNLS chain
         return [_state_error(exc, st)]
     try:
-        classical_evolution(chain, state, sections["evolution"], sections.get("observables", ObservablesSection()))
+        build_evolution(chain, state, sections["evolution"], sections.get("observables", ObservablesSection()))
     except TnmblError as exc:
         return [_engine_error(exc, sections)]
     return []

@@ -17,8 +17,9 @@ Samplers
   DNLS at :math:`\beta = 0` and density ``a``: :math:`\psi_x` iid complex Gaussian with
   :math:`\langle|\psi_x|^2\rangle = a`. DNLS at finite :math:`\beta`:
   :func:`dnls_metropolis` (Metropolis on :math:`e^{-\beta(H - \mu N)}`, documented there).
-* :func:`langevin` -- thermalize a state with a Langevin bath at :math:`\beta` for a time
-  ``t_th`` (as in the paper), optionally starting from any state.
+* ``langevin`` / ``thermalized`` -- thermalize a state with a Langevin bath at :math:`\beta`
+  for a time ``t_th`` (as in the paper): they run the classical engine, so they live in
+  :mod:`tnmbl.evolution.thermalize` (still reachable here by name).
 * :func:`bubble` -- a hot (rotor) or dense (DNLS) region in a cold / dilute background.
 * :func:`wave_packet` -- a localized DNLS packet in an empty chain.
 """
@@ -29,6 +30,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from ..chain.classical import ClassicalSite
 from ..errors import OptionError, StateError, fail
 
 
@@ -43,7 +45,7 @@ class ClassicalState:
 
     def __post_init__(self):
         site = getattr(self.chain, "site", None)
-        if getattr(site, "kind", None) != "classical":
+        if not isinstance(site, ClassicalSite):
             fail(StateError, "chain", getattr(self.chain, "name", self.chain), "is not a classical chain",
                  "build it with tnmbl.models.rotor or tnmbl.models.dnls")
         L = self.chain.L
@@ -249,30 +251,6 @@ def _dnls_local(chain, psi, xs, mu):
     return e
 
 
-def langevin(chain, state, beta, t_th, *, gamma=1.0, dt=0.01, seed=None, threads=None):
-    r"""Thermalize a rotor ``state`` with a Langevin bath at ``beta`` for a time ``t_th``.
-
-    Every rotor feels friction :math:`\gamma` and noise of strength
-    :math:`\sqrt{2\gamma m/\beta}` (BAOAB splitting, compiled). This is the paper's
-    preparation (``t_th = 1000``); :func:`gibbs` samples the same state exactly and much
-    faster.
-    """
-    from ..engines.classical.engine import langevin_rotor
-
-    beta = _beta(beta)
-    return langevin_rotor(chain, state, beta, t_th, gamma=gamma, dt=dt, seed=seed, threads=threads)
-
-
-def thermalized(chain, M=1, *, beta, t_th, gamma=1.0, dt=0.01, seed=None, threads=None):
-    """``M`` rotor chains started at rest and thermalized by :func:`langevin` at ``beta`` for
-    ``t_th`` (the glassy-dynamics paper's preparation; the ``langevin`` state of run configs)."""
-    M = _count(M)
-    if chain.site.name != "rotor":
-        fail(OptionError, "chain", chain.name, "Langevin thermalization is implemented for rotor chains",
-             "for DNLS use gibbs (beta = 0) or dnls_metropolis (finite beta)")
-    return langevin(chain, rest(chain, M), beta, t_th, gamma=gamma, dt=dt, seed=seed, threads=threads)
-
-
 def rest(chain, M=1, **meta):
     """``M`` rotor chains at rest (all angles and velocities zero), the start of
     :func:`thermalized`; ``meta`` is recorded with the state."""
@@ -335,3 +313,4 @@ def wave_packet(chain, center, width=0.0, norm=1.0, k=0.0, M=1):
 def explicit(chain, **fields):
     """A state from explicit arrays, e.g. ``explicit(chain, theta=..., w=...)``."""
     return ClassicalState(chain, fields, "explicit")
+

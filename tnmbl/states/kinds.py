@@ -108,15 +108,6 @@ def _metropolis(chain, args, seed, preview):
     return classical.dnls_metropolis(chain, **args, seed=seed)
 
 
-def _langevin(chain, args, seed, preview):
-    args = dict(args, M=args.get("M", 1))
-    if "langevin_dt" in args:
-        args["dt"] = args.pop("langevin_dt")
-    if preview and chain.site.name == "rotor":  # the starting point, without the Langevin steps
-        return classical.rest(chain, args["M"], beta=classical._beta(args["beta"]))
-    return classical.thermalized(chain, **args, seed=seed)
-
-
 STATE_KINDS = {
     "product": StateKind(_plain(product), ("occupations", "spins")),
     "neel": StateKind(_plain(neel), ("high", "low")),
@@ -132,12 +123,23 @@ STATE_KINDS = {
                        chains=("classical",)),
     "metropolis": StateKind(_metropolis, ("M", "beta", "mu", "sweeps"), ("beta",), seeded=("classical",),
                             chains=("classical",)),
-    "langevin": StateKind(_langevin, ("M", "beta", "t_th", "gamma", "langevin_dt"), ("beta", "t_th"),
-                          seeded=("classical",), chains=("classical",), renames={"dt": "langevin_dt"}),
     "wave_packet": StateKind(_batch(classical.wave_packet), ("M", "center", "width", "norm", "k"),
                              ("center",), chains=("classical",)),
 }
-"""Every state kind of run configs, by name (the ``kind`` key of the ``state`` section)."""
+"""Every state kind of run configs, by name (the ``kind`` key of the ``state`` section).
+
+A kind whose preparation runs an engine (``langevin``: a Langevin thermalization) is declared
+next to its driver, which sits above the engines, with :func:`register`
+(:mod:`tnmbl.evolution.thermalize`); the package imports it, so the table is complete
+whenever ``tnmbl`` is."""
+
+
+def register(name, kind: StateKind):
+    """Add state kind ``name`` (a new name only) to :data:`STATE_KINDS`."""
+    if name in STATE_KINDS and STATE_KINDS[name] is not kind:
+        raise ValueError(f"state kind {name!r} is declared twice")
+    STATE_KINDS[name] = kind
+    return kind
 
 
 def build_state(kind, chain, values, *, seed=None, preview=False):

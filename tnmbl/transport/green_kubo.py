@@ -44,6 +44,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from ..errors import ObservableError, fail
+from ..observables.classical import green_kubo as ensemble_integrand
 
 TAILS = ("none", "exponential")
 
@@ -174,7 +175,6 @@ def green_kubo_ensemble(times, current_chains, L, *, window, tail="none", prefac
     J = np.asarray(current_chains, float)
     if J.ndim != 2 or J.shape[0] != len(times) or J.shape[1] < 2:
         fail(ObservableError, "current_chains", J.shape, f"need shape (n_times={len(times)}, M >= 2)")
-    from ..observables.classical import green_kubo as ensemble_integrand
 
     t = np.asarray(times, float)
     C, C_err, _ = ensemble_integrand(t, J, L)  # one definition of the classical integrand

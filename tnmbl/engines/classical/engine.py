@@ -2,15 +2,18 @@ r"""Classical integrators for batches of chains, behind tnmbl's ``evolve`` vocab
 
 Methods
 -------
-=========  =======  ==========================================================  =========
-method     model    scheme                                                      order
-=========  =======  ==========================================================  =========
-leapfrog   rotor    Stormer-Verlet (kick-drift-kick, merged drifts)              2
-yoshida4   rotor    Yoshida triple-jump composition of leapfrog                  4
-split2     dnls     Strang split: exact bond rotations (even, odd) around an     2
+The rotor and DNLS integrators are this engine's two strategies; each method's order, site
+type and stability factor live in the method table (:mod:`tnmbl.engines.methods`).
+
+=========  =======  ==========================================================
+method     model    scheme
+=========  =======  ==========================================================
+leapfrog   rotor    Stormer-Verlet (kick-drift-kick, merged drifts)
+yoshida4   rotor    Yoshida triple-jump composition of leapfrog
+split2     dnls     Strang split: exact bond rotations (even, odd) around an
                     exact on-site phase rotation
-split4     dnls     Yoshida triple-jump composition of ``split2``                4
-=========  =======  ==========================================================  =========
+split4     dnls     Yoshida triple-jump composition of ``split2``
+=========  =======  ==========================================================
 
 Every part of the DNLS split is solved exactly (the on-site flow keeps :math:`|\psi_x|`
 and rotates its phase by :math:`(w_x + 2U|\psi_x|^2)\tau`; a bond flow is the exact 2x2
@@ -26,157 +29,64 @@ a step that turns a phase by more than :math:`\pi` resolves nothing; it is refus
 
 from __future__ import annotations
 
-import math
-
 import numpy as np
 
-from ...errors import OptionError, StateError, fail
-
-_W1 = 1.0 / (2.0 - 2.0 ** (1.0 / 3.0))
-_W0 = -(2.0 ** (1.0 / 3.0)) * _W1
-
-#: method -> (site type, order, largest |substep| / dt)
-CLASSICAL_METHODS = {
-    "leapfrog": ("rotor", 2, 1.0),
-    "yoshida4": ("rotor", 4, abs(_W0)),
-    "split2": ("dnls", 2, 1.0),
-    "split4": ("dnls", 4, abs(_W0)),
-}
+from ...errors import ObservableError, OptionError, StateError, fail
+from ...states.classical import ClassicalState
+from ..base import Engine, EngineOptions
+from ..methods import METHOD_SPECS
+from .integrators import INTEGRATORS, _from_blocks, _threads, _ThreadScope, _to_blocks
 
 
-def _drift_kick(method):
-    """Drift coefficients ``a`` (len s+1) and kick coefficients ``b`` (len s) of one step."""
-    if method == "leapfrog":
-        return np.array([0.5, 0.5]), np.array([1.0])
-    w1, w0 = _W1, _W0
-    return np.array([w1 / 2, (w0 + w1) / 2, (w0 + w1) / 2, w1 / 2]), np.array([w1, w0, w1])
-
-
-def _threads(threads):
-    import numba
-
-    if threads is None:
-        return numba.get_num_threads()
-    if isinstance(threads, bool) or not isinstance(threads, (int, np.integer)) or threads < 1:
-        fail(OptionError, "threads", threads, "must be an integer >= 1")
-    return int(min(threads, numba.config.NUMBA_NUM_THREADS))
-
-
-class _ThreadScope:
-    def __init__(self, n):
-        self.n = n
-
-    def __enter__(self):
-        import numba
-
-        self.old = numba.get_num_threads()
-        numba.set_num_threads(self.n)
-
-    def __exit__(self, *exc):
-        import numba
-
-        numba.set_num_threads(self.old)
-
-
-def _to_blocks(arr, lanes):
-    """(M, L) -> (n_blocks, L, lanes), padded with zeros (a fixed point of both models)."""
-    M, L = arr.shape
-    nb = -(-M // lanes)
-    out = np.zeros((nb * lanes, L), dtype=arr.dtype)
-    out[:M] = arr
-    return np.ascontiguousarray(out.reshape(nb, lanes, L).transpose(0, 2, 1))
-
-
-def _aligned(arr, align=64):
-    """A copy of ``arr`` whose data start on an ``align``-byte boundary (numpy gives 16): the
-    rotor kernel's lane loops load and store whole 64-byte AVX-512 vectors, and a block's rows
-    then never straddle cache lines (measured 10-15% on the leapfrog)."""
-    buf = np.empty(arr.size * arr.itemsize + align, dtype=np.uint8)
-    k = -buf.ctypes.data % align
-    out = buf[k:k + arr.size * arr.itemsize].view(arr.dtype).reshape(arr.shape)
-    out[...] = arr
-    return out
-
-
-def _from_blocks(arr, M):
-    nb, L, lanes = arr.shape
-    return arr.transpose(0, 2, 1).reshape(nb * lanes, L)[:M].copy()
-
-
-def _term_strength(chain, name, n, default=0.0):
-    out = np.full(n, default, dtype=float)
-    found = False
-    for term, s in list(chain.onsite_terms()) + list(chain.bond_terms()):
-        key = term.ops[0] if hasattr(term, "ops") else term.op
-        if key == name:
-            out[: len(s)] = (out[: len(s)] if found else 0.0) + s
-            found = True
-    return out
-
-
-def _bond_propagators(phase):
-    r"""Entries :math:`a = e^{-i\phi}\cos\phi`, :math:`b = i e^{-i\phi}\sin\phi` of the
-    exact bond propagator, as ``(Re a, Im a, Re b, Im b)``, rounded so that the matrix
-    ``[[a, b], [b, a]]`` is unitary to ~eps phi^2 (1e-21 at phi = 0.005).
-
-    The same coefficients are applied 10^5 times or more, so their rounding error is a bias,
-    not noise: plain rounding drifts the norm by ~5e-11 over 10^5 steps. Writing
-    :math:`b = i\mu a` (exactly :math:`\mu = \tan\phi`), ``a`` is rounded first and
-    :math:`\mu^2 = (1 - |a|^2)/|a|^2` solved in extended precision, so that only the rounding
-    of the small ``b`` remains (it shifts the effective hopping by ~1e-16/phi^2 relative,
-    1e-12 at phi = 0.005). :math:`1 - |a|^2` is formed as :math:`(1 - a_r)(1 + a_r) - a_i^2`,
-    exact to ~1e-24 in long double for small phi; ``1/|a|^2 - 1`` (as before) kept only the
-    long double's 1e-19: a norm bias of ~5e-20 per bond step, 2e-14 over 10^5 ``split2`` steps."""
-    ld = np.longdouble
-    ph = np.asarray(phase, dtype=ld)
-    c, s = np.cos(ph), np.sin(ph)
-    ar = (c * c).astype(float)
-    ai = (-s * c).astype(float)
-
-    def one_minus_n2(ar, ai):
-        a = ar.astype(ld)
-        return (1 - a) * (1 + a) - ai.astype(ld) ** 2
-
-    for _ in range(4):  # |a| <= 1 so that mu is real
-        ar = np.where(one_minus_n2(ar, ai) < 0, np.nextafter(ar, 0.0), ar)
-    n2 = ar.astype(ld) ** 2 + ai.astype(ld) ** 2
-    mu = np.sign(s * c) * np.sqrt(np.maximum(one_minus_n2(ar, ai), 0) / n2)
-    br = (-mu * ai.astype(ld)).astype(float)
-    bi = (mu * ar.astype(ld)).astype(float)
-    return ar, ai, br, bi
-
-
-class ClassicalEngine:
-    """A batch of ``M`` chains evolving under one compiled integrator (registered in
-    :data:`tnmbl.engines.METHODS` as backend ``numba`` of leapfrog, yoshida4, split2, split4).
+class ClassicalEngine(Engine):
+    """A batch of ``M`` chains evolving under one compiled integrator: the engine of the
+    classical methods (leapfrog, yoshida4 on rotor chains; split2, split4 on DNLS chains;
+    backend ``numba`` in :data:`tnmbl.engines.METHODS`). The rotor and DNLS integrators are
+    its two strategies, picked by the chain's site type.
 
     ``run(segs)`` advances by ``segs[i]`` steps and measures after each segment; the
-    per-output ensemble sums and per-chain scalars come back as arrays. ``state()`` is the
-    current batch as a :class:`~tnmbl.states.classical.ClassicalState`.
+    per-output ensemble sums and per-chain scalars come back as arrays. :meth:`outputs`
+    (the engine protocol) yields them one output at a time, ``chunk_outputs`` outputs per
+    compiled call. ``state()`` is the current batch as a
+    :class:`~tnmbl.states.classical.ClassicalState`.
+
+    ``options.extra`` holds the batch knobs: ``lanes``, ``threads``, ``noise_rate``,
+    ``noise_seed``, ``allow_large_dt``, ``chunk_outputs``.
     """
 
     supports_conservation = False  # no MPS charges: the classical integrators conserve N and E themselves
+    backend = "numba"
+    probe = "batch"
 
-    def __init__(self, chain, state, method, dt, *, lanes=None, threads=None, noise_rate=0.0,
-                 noise_seed=0, allow_large_dt=False):
+    @classmethod
+    def create(cls, chain, state, method, dt, **extra):
+        """The engine from plain arguments (``extra``: the batch knobs of the class docstring)."""
+        return cls(chain, state, EngineOptions(method=method, dt=float(dt), extra=extra))
+
+    def __init__(self, chain, state, options):
         site = chain.site
+        method, dt, extra = options.method, options.dt, options.extra
+        lanes, threads = extra.get("lanes"), extra.get("threads")
+        noise_rate, noise_seed = extra.get("noise_rate", 0.0), extra.get("noise_seed", 0)
+        allow_large_dt = extra.get("allow_large_dt", False)
+        self.options = options
+        self.chunk_outputs = max(1, int(extra.get("chunk_outputs", 16)))
+        if not isinstance(state, ClassicalState):
+            fail(StateError, "state", type(state).__name__, "must be a ClassicalState",
+                 "build it with tnmbl.states.classical.*")
+        spec = METHOD_SPECS[method]
+        ok, reason = spec.accepts(chain)
+        if not ok:
+            fail(OptionError, "method", method, reason)
+        strategy = INTEGRATORS[site.name]
         if lanes is None:  # chains per block: 64 (rotor) or 32 (DNLS), fewer for small batches
-            # (a single chain: 1 lane); longer lane rows amortize the per-row loop overhead of
-            # the rotor's fused kick-drift (64: ~5% over 32, although a block then spills L1)
-            cap = 64 if site.name == "rotor" else 32
-            lanes = min(cap, 1 << max(0, (int(state.M) - 1).bit_length()))
-        want = CLASSICAL_METHODS[method][0]
-        if site.name != want:
-            fail(OptionError, "method", method, f"integrates {want} chains, not {site.name}",
-                 f"use one of {[k for k, v in CLASSICAL_METHODS.items() if v[0] == site.name]}")
-        if chain.max_range != 1:
-            fail(OptionError, "chain", chain.name, "the classical kernels take nearest-neighbour bonds only")
-        known = {"rotor": {"kinetic", "cos"}, "dnls": {"N", "NN", "hop"}}[site.name]
+            # (a single chain: 1 lane); the rotor's 64: ~5% over 32, although a block then spills L1
+            lanes = min(strategy.lane_cap, 1 << max(0, (int(state.M) - 1).bit_length()))
         for term in chain.terms:
             key = term.ops[0] if hasattr(term, "ops") else term.op
-            if key not in known:
+            if key not in strategy.terms:
                 fail(OptionError, "chain", key, f"no compiled kernel for term {key!r}",
-                     f"the {site.name} kernels know {sorted(known)}")
+                     f"the {site.name} kernels know {sorted(strategy.terms)}")
         if not isinstance(lanes, (int, np.integer)) or lanes < 1:
             fail(OptionError, "lanes", lanes, "must be an integer >= 1")
         self.chain, self.method, self.dt, self.lanes = chain, method, float(dt), int(lanes)
@@ -194,85 +104,23 @@ class ClassicalEngine:
         self.noise_rate = float(noise_rate)
         if not (np.isfinite(self.noise_rate) and self.noise_rate >= 0):
             fail(OptionError, "noise_rate", noise_rate, "must be a finite rate >= 0")
-        if self.noise_rate > 0 and site.name != "rotor":
+        if self.noise_rate > 0 and not strategy.noise:
             fail(OptionError, "noise_rate", noise_rate, "velocity-flip noise is defined for the rotor chain")
         self.noise_seed = int(noise_seed) & 0x7FFFFFFFFFFFFFFF
-        self.gb = _term_strength(chain, "cos" if site.name == "rotor" else "hop", L)
-        if site.name == "rotor":
-            self.kin = _term_strength(chain, "kinetic", L)
-            if np.any(self.kin <= 0):
-                fail(OptionError, "chain", chain.name, "the kinetic strength 1/m must be > 0 on every site")
-            q, p = state.canonical()
-            self.theta = _aligned(_to_blocks(q, lanes))
-            self.p = _aligned(_to_blocks(p, lanes))
-            self.wref = _to_blocks(p * self.kin, lanes)
-            omega = math.sqrt(4.0 * max(np.max(self.gb * self.kin), np.max(np.roll(self.gb, 1) * self.kin)))
-            self.dt_max = 2.0 / (CLASSICAL_METHODS[method][2] * omega) if omega > 0 else math.inf
-            rule = "leapfrog stability bound dt * omega_max < 2, omega_max = sqrt(4 g / m)"
-        else:
-            self.wx = _term_strength(chain, "N", L)
-            self.ux = _term_strength(chain, "NN", L)
-            psi = state.fields["psi"]
-            self.re = _to_blocks(np.ascontiguousarray(psi.real), lanes)
-            self.im = _to_blocks(np.ascontiguousarray(psi.imag), lanes)
-            nmax = float(np.max(np.abs(psi) ** 2))
-            rate = 4 * np.max(np.abs(self.gb)) + np.max(np.abs(self.wx)) + 2 * np.max(np.abs(self.ux)) * nmax
-            self.dt_max = math.pi / (CLASSICAL_METHODS[method][2] * rate) if rate > 0 else math.inf
-            rule = "a step may turn no phase by more than pi: dt * (4 g + max|w| + 2 U max|psi|^2) * |substep| < pi"
-            self._build_split()
+        self.integrator = strategy(self, chain, state, spec)
+        self.dt_max, rule = self.integrator.dt_max, strategy.rule
         if self.dt > self.dt_max and not allow_large_dt:
             fail(OptionError, "dt", dt, f"above the {rule} (dt_max = {self.dt_max:.4g} for this chain)",
                  f"use dt <= {self.dt_max:.3g}, or allow_large_dt=True if you know why")
 
-    # -- DNLS split tables --------------------------------------------------------------
-    def _build_split(self):
-        L, chain = self.L, self.chain
-        if chain.bc == "open":
-            groups = [(0, L - 1, 2), (1, L - 1, 2)]
-        elif L % 2 == 0:
-            groups = [(0, L, 2), (1, L, 2)]
-        else:
-            groups = [(0, L - 1, 2), (1, L - 1, 2), (L - 1, L, 1)]
-        # Strang: bonds(tau/2) ... onsite(tau) ... bonds(tau/2); kinds 1.. = bond groups, 0 = onsite
-        kinds = list(range(1, len(groups) + 1))
-
-        def strang(c):
-            return [(k, c / 2) for k in kinds] + [(0, c)] + [(k, c / 2) for k in reversed(kinds)]
-
-        if self.method == "split2":
-            seq = strang(1.0)
-        else:
-            seq = strang(_W1) + strang(_W0) + strang(_W1)
-        merged = []
-        for k, c in seq:
-            if merged and merged[-1][0] == k:
-                merged[-1] = (k, merged[-1][1] + c)
-            else:
-                merged.append((k, c))
-        n = len(merged)
-        self.op_kind = np.array([k for k, _ in merged], dtype=np.int64)
-        self.op_tau = np.array([c * self.dt for _, c in merged])
-        gt = np.outer(self.op_tau, self.gb)  # g_b * tau per op and bond
-        self.bc_c, self.bc_s, self.bc_er, self.bc_ei = _bond_propagators(gt)
-        self.g_start = np.zeros(4, np.int64)
-        self.g_stop = np.zeros(4, np.int64)
-        self.g_stride = np.ones(4, np.int64)
-        for k, (a, b, s) in enumerate(groups, start=1):
-            self.g_start[k], self.g_stop[k], self.g_stride[k] = a, b, s
-        self.n_ops = n
-
     # -- running ------------------------------------------------------------------------
     def run(self, segs):
         """Advance through ``segs`` (steps before each output); measure after each."""
-        from . import kernels
-
         segs = np.asarray(segs, dtype=np.int64)
         n_out, L, M = len(segs), self.L, self.M
-        rotor = self.chain.site.name == "rotor"
-        nb = self.theta.shape[0] if rotor else self.re.shape[0]
-        # partial-sum chunks; the rotor kernel hands them out dynamically, and finer ones
-        # balance the threads better when other work shares the machine
-        n_chunks = max(1, min(nb, (8 if rotor else 4) * self.threads))
+        integ = self.integrator
+        # partial-sum chunks; finer ones balance the threads better when other work shares the machine
+        n_chunks = max(1, min(integ.n_blocks, integ.chunks_per_thread * self.threads))
         acc_n = np.zeros((n_chunks, n_out, L))
         acc_h = np.zeros((n_chunks, n_out, L))
         acc_j = np.zeros((n_chunks, n_out, L))
@@ -282,18 +130,7 @@ class ClassicalEngine:
         ch_dw2 = np.zeros((n_out, M))
         ch_jt = np.zeros((n_out, M))
         with _ThreadScope(self.threads):
-            if self.chain.site.name == "rotor":
-                a, b = _drift_kick(self.method)
-                flip_prob = -math.expm1(-self.noise_rate * self.dt) if self.noise_rate > 0 else 0.0
-                kernels.rotor_run(self.theta, self.p, self.wref, self.kin, self.gb, a, b, segs, self.step,
-                                  self.dt, M, n_chunks, self.left, self.right, self.nbonds, self.ncur,
-                                  flip_prob, self.noise_seed, 32, acc_n, acc_h, acc_j, acc_q,
-                                  ch_e, ch_q, ch_dw2, ch_jt, kernels.PSIN_CONSTS, self.threads)
-            else:
-                kernels.dnls_run(self.re, self.im, self.wx, self.ux, self.gb, self.op_kind, self.op_tau,
-                                 self.bc_c, self.bc_s, self.bc_er, self.bc_ei, self.g_start, self.g_stop,
-                                 self.g_stride, segs, M, n_chunks, self.left, self.right, self.nbonds,
-                                 self.ncur, acc_n, acc_h, acc_j, acc_q, ch_e, ch_q, ch_jt)
+            integ.run(self, segs, n_chunks, acc_n, acc_h, acc_j, acc_q, ch_e, ch_q, ch_dw2, ch_jt)
         self.step += int(segs.sum())
         return {
             "density": acc_n.sum(0)[:, :L] / M,
@@ -303,14 +140,37 @@ class ClassicalEngine:
             "chain_energy": ch_e, "chain_charge": ch_q, "chain_dw2": ch_dw2, "chain_current": ch_jt,
         }
 
-    def state(self):
-        from ...states.classical import ClassicalState
+    def outputs(self, segments):
+        """The engine protocol: ``(measurement, index)`` after each segment, ``chunk_outputs``
+        segments per compiled call."""
+        segs = np.asarray(segments, dtype=np.int64)
+        for start in range(0, len(segs), self.chunk_outputs):
+            out = self.run(segs[start:start + self.chunk_outputs])
+            for i in range(len(out["chain_energy"])):
+                yield out, i
 
-        if self.chain.site.name == "rotor":
-            fields = {"theta": _from_blocks(self.theta, self.M), "w": _from_blocks(self.p, self.M)}
-        else:
-            fields = {"psi": _from_blocks(self.re, self.M) + 1j * _from_blocks(self.im, self.M)}
-        return ClassicalState(self.chain, fields, f"evolved(t={self.step * self.dt:g})")
+    def sample(self):
+        """The measurement at the current step (computed once per step), as ``(dict, 0)``."""
+        return self.measurement(), 0
+
+    def expect(self, key, local_ops):
+        fail(ObservableError, "observable", key, "a classical batch measures inside its compiled loop",
+             "use the classical observables of tnmbl.evolve")
+
+    def entanglement(self):
+        fail(ObservableError, "observable", "entanglement", "is not defined for classical chains")
+
+    def health(self):
+        return {}
+
+    def thermalize(self, beta, n_steps, *, gamma, dt, seed):
+        """``n_steps`` of Langevin dynamics of the batch at ``beta`` (BAOAB, compiled; friction
+        ``gamma``, step ``dt``, counter-based noise from the int ``seed``), in place, rotor chains only."""
+        with _ThreadScope(self.threads):
+            self.integrator.langevin(self, beta, n_steps, gamma, dt, seed)
+
+    def state(self):
+        return ClassicalState(self.chain, self.integrator.state_fields(self.M), f"evolved(t={self.step * self.dt:g})")
 
     @property
     def time(self):
@@ -330,9 +190,7 @@ class ClassicalEngine:
         return last[1]
 
     def _fields(self):
-        if self.chain.site.name == "rotor":
-            return {"theta": self.theta, "p": self.p, "wref": self.wref}
-        return {"re": self.re, "im": self.im}
+        return self.integrator.fields()
 
     def get_resume_data(self):
         """The batch (block layout) and the step, for a checkpoint."""
@@ -356,24 +214,3 @@ class ClassicalEngine:
             arr[...] = saved
         self.step = int(data["step"])
         self._last = None
-
-
-def langevin_rotor(chain, state, beta, t_th, *, gamma=1.0, dt=0.01, seed=None, threads=None, lanes=None):
-    """Langevin thermalization of a rotor batch (see :func:`tnmbl.states.classical.langevin`)."""
-    from ...states.classical import ClassicalState
-    from ..classical import kernels
-
-    for key, v in (("t_th", t_th), ("gamma", gamma), ("dt", dt)):
-        if not (isinstance(v, (int, float, np.integer, np.floating)) and np.isfinite(v) and v > 0):
-            fail(OptionError, key, v, "must be a finite number > 0")
-    if chain.site.name != "rotor":
-        fail(OptionError, "chain", chain.name, "Langevin thermalization is implemented for rotor chains")
-    eng = ClassicalEngine(chain, state, "leapfrog", dt, lanes=lanes, threads=threads)
-    n_steps = int(round(t_th / dt))
-    seed = int(np.random.SeedSequence(seed).generate_state(1, np.uint64)[0] >> np.uint64(1))
-    with _ThreadScope(eng.threads):
-        kernels.rotor_langevin(eng.theta, eng.p, eng.kin, eng.gb, float(dt), n_steps, float(gamma), float(beta),
-                               eng.M, seed, 0)
-    out = eng.state()
-    return ClassicalState(chain, out.fields, f"langevin(beta={beta:g}, t_th={t_th:g})",
-                          dict(state.meta, beta=beta, t_th=t_th, gamma=gamma, langevin_seed=seed, langevin_dt=dt))

@@ -8,6 +8,10 @@ at the output steps only; per-thread-chunk partial sums avoid races.
 
 The sine in the force is a polynomial (range reduction to ``[-pi/2, pi/2]`` and a degree-15
 odd fit, max error 9e-16) because ``math.sin`` does not vectorize here (measured 20x).
+
+Longer than the ~400 lines a module is kept to: every kernel is one compiled loop with the
+specialised formulas of its model written out (splitting it would cost inlining across
+modules, and the kernels share the polynomial sine and the FMA intrinsic defined here).
 """
 
 from __future__ import annotations

@@ -1,0 +1,224 @@
+r"""The optimized splitting schemes of :mod:`.schemes` on the compiled kernels, in float64 or
+float32, behind a plain function API (arrays in, arrays out) that the engine can adopt.
+
+* :func:`rotor_evolve` -- a batch of rotor chains through ``n_steps`` of any scheme of
+  :data:`.schemes.ROTOR_SCHEMES`. The step is the one of
+  :func:`.kernels._rotor_advance` (layout ``[block][site][lane]``, fused kick-drift, polynomial
+  sine, drifts merged across steps): that function is reused as it is, compiled once more for
+  float32 arrays. In float32 every operand of the hot loop is float32 (the sine's constants,
+  the coefficients and ``dt`` are passed as float32), so that the lane loops run 16 wide on
+  AVX-512 instead of 8; the angles are wrapped into (-pi, pi] every ``wrap_every`` steps
+  (default every step in float32: the force takes differences of angles, and a float32 angle
+  of size 2 pi k has an ulp of ~5e-7 k).
+* :func:`dnls_evolve` -- a batch of DNLS chains through ``n_steps`` of a composition of
+  :data:`.schemes.COMPOSITIONS` on :func:`.kernels.dnls_run` (every flow exact, so the norm
+  is kept to round-off at any ``dt``).
+* :func:`rotor_energy`, :func:`dnls_energy`, :func:`dnls_norm` -- float64 NumPy references.
+
+Chains are ``(M, L)`` arrays; the bond ``b`` joins sites ``b`` and ``b + 1 mod L`` (an open
+chain has ``g[L - 1] = 0``).
+"""
+
+from __future__ import annotations
+
+import math
+
+import numba
+import numpy as np
+from numba import njit, prange
+
+from . import kernels
+from .schemes import COMPOSITIONS, ROTOR_SCHEMES
+
+PRECISIONS = {"float64": np.float64, "float32": np.float32}
+
+
+def _dtype(precision):
+    if precision not in PRECISIONS:
+        raise ValueError(f"precision must be one of {sorted(PRECISIONS)}, not {precision!r}")
+    return PRECISIONS[precision]
+
+
+def _to_blocks(arr, lanes, dtype):
+    M, L = arr.shape
+    nb = -(-M // lanes)
+    out = np.zeros((nb * lanes, L), dtype=dtype)
+    out[:M] = arr
+    return np.ascontiguousarray(out.reshape(nb, lanes, L).transpose(0, 2, 1))
+
+
+def _from_blocks(arr, M):
+    nb, L, lanes = arr.shape
+    return arr.transpose(0, 2, 1).reshape(nb * lanes, L)[:M].copy()
+
+
+def _per_bond(g, L, name):
+    g = np.asarray(g, dtype=float)
+    if g.ndim == 0:
+        g = np.full(L, float(g))
+    if g.shape != (L,):
+        raise ValueError(f"{name} must be a number or an array of length L = {L}")
+    return g
+
+
+class _Threads:
+    def __init__(self, n):
+        self.n = n
+
+    def __enter__(self):
+        self.old = numba.get_num_threads()
+        if self.n is not None:
+            numba.set_num_threads(int(min(self.n, numba.config.NUMBA_NUM_THREADS)))
+
+    def __exit__(self, *exc):
+        numba.set_num_threads(self.old)
+
+
+@njit(parallel=True, fastmath=True, cache=True)
+def rotor_steps(theta, p, kin, gb, a, b, n_steps, dt, wrap_every, cf, n_chunks):
+    """Advance every block of ``theta, p`` (``[block][site][lane]``, float32 or float64, all
+    operands of one type) by ``n_steps`` steps of the scheme ``(a, b)``; the angles end
+    wrapped. The blocks form ``n_chunks`` ranges, one parallel task each."""
+    nb = theta.shape[0]
+    for c in prange(n_chunks):
+        s0 = np.empty_like(theta[0, 0])
+        sp = np.empty_like(theta[0, 0])
+        for blk in range((c * nb) // n_chunks, ((c + 1) * nb) // n_chunks):
+            kernels._rotor_advance(theta[blk], p[blk], kin, gb, a, b, n_steps, dt, 0.0, 0, 0, 0, 0, wrap_every,
+                                   s0, sp, cf)
+
+
+def rotor_evolve(q, p, g, dt, n_steps, scheme="aba864", *, precision="float64", m=1.0, lanes=None,
+                 threads=None, wrap_every=None):
+    """Evolve ``M`` rotor chains ``(q, p)`` (each ``(M, L)``; ``p`` the momenta,
+    ``w = p / m``) by ``n_steps`` steps of ``dt`` with ``scheme``; returns ``(q, p)`` in the
+    requested precision, angles wrapped into (-pi, pi]. ``g``: bond strengths (number or
+    ``L`` values), ``m``: masses (number or ``L`` values)."""
+    if scheme not in ROTOR_SCHEMES:
+        raise ValueError(f"scheme must be one of {sorted(ROTOR_SCHEMES)}, not {scheme!r}")
+    dtype = _dtype(precision)
+    q = np.atleast_2d(np.asarray(q, dtype=float))
+    p = np.atleast_2d(np.asarray(p, dtype=float))
+    if q.shape != p.shape:
+        raise ValueError(f"q and p must have one shape, not {q.shape} and {p.shape}")
+    M, L = q.shape
+    if lanes is None:
+        lanes = min(64, 1 << max(0, (M - 1).bit_length()))
+    if wrap_every is None:
+        wrap_every = 1 if dtype is np.float32 else 32
+    sch = ROTOR_SCHEMES[scheme]
+    gb = _per_bond(g, L, "g").astype(dtype)
+    kin = (1.0 / _per_bond(m, L, "m")).astype(dtype)
+    th = _to_blocks(q, lanes, dtype)
+    pp = _to_blocks(p, lanes, dtype)
+    a = np.asarray(sch.a, dtype=dtype)
+    b = np.asarray(sch.b, dtype=dtype)
+    n_steps = int(n_steps)
+    if n_steps > 0:
+        nb = th.shape[0]
+        with _Threads(threads):
+            n_chunks = max(1, min(nb, 4 * numba.get_num_threads()))
+            rotor_steps(th, pp, kin, gb, a, b, n_steps, dtype(dt), int(wrap_every),
+                        kernels.PSIN_CONSTS.astype(dtype), n_chunks)
+    return _from_blocks(th, M), _from_blocks(pp, M)
+
+
+def rotor_energy(q, p, g, m=1.0):
+    """Energy of each chain, ``sum p^2/2m + g (1 - cos(q_{x+1} - q_x))`` (float64)."""
+    q = np.asarray(q, dtype=float)
+    p = np.asarray(p, dtype=float)
+    L = q.shape[-1]
+    gb = _per_bond(g, L, "g")
+    kin = 1.0 / _per_bond(m, L, "m")
+    d = np.roll(q, -1, axis=-1) - q
+    return 0.5 * (kin * p * p).sum(-1) + (gb * 2.0 * np.sin(0.5 * d) ** 2).sum(-1)
+
+
+# ------------------------------------------------------------------------------------------
+# DNLS
+
+
+def _bond_groups(L, bc):
+    if bc == "open":
+        return [(0, L - 1, 2), (1, L - 1, 2)]
+    if L % 2 == 0:
+        return [(0, L, 2), (1, L, 2)]
+    return [(0, L - 1, 2), (1, L - 1, 2), (L - 1, L, 1)]
+
+
+def dnls_tables(L, g, dt, scheme, bc="periodic"):
+    """The operator tables of one step of composition ``scheme`` for :func:`.kernels.dnls_run`:
+    ``(op_kind, op_tau, (c, s, er, ei), g_start, g_stop, g_stride)``."""
+    from .engine import _bond_propagators
+
+    if scheme not in COMPOSITIONS:
+        raise ValueError(f"scheme must be one of {sorted(COMPOSITIONS)}, not {scheme!r}")
+    from .schemes import dnls_sequence
+
+    groups = _bond_groups(L, bc)
+    seq = dnls_sequence(scheme, len(groups))
+    op_kind = np.array([k for k, _ in seq], dtype=np.int64)
+    op_tau = np.array([c * dt for _, c in seq])
+    gb = _per_bond(g, L, "g")
+    bc_tabs = _bond_propagators(np.outer(op_tau, gb))
+    g_start = np.zeros(4, np.int64)
+    g_stop = np.zeros(4, np.int64)
+    g_stride = np.ones(4, np.int64)
+    for k, (lo, hi, st) in enumerate(groups, start=1):
+        g_start[k], g_stop[k], g_stride[k] = lo, hi, st
+    return op_kind, op_tau, bc_tabs, g_start, g_stop, g_stride
+
+
+def dnls_evolve(psi, w, U, g, dt, n_steps, scheme="suzuki5", *, bc="periodic", lanes=32, threads=None):
+    """Evolve ``M`` DNLS chains ``psi`` (``(M, L)`` complex) by ``n_steps`` steps of ``dt``
+    with the composition ``scheme``: ``i psi' = w psi + 2U|psi|^2 psi - g Lap psi``
+    (physics.md model 5; ``w``, ``U`` per site, ``g`` per bond, numbers or arrays)."""
+    psi = np.atleast_2d(np.asarray(psi, dtype=complex))
+    M, L = psi.shape
+    wx = _per_bond(w, L, "w")
+    ux = _per_bond(U, L, "U")
+    gb = _per_bond(g, L, "g")
+    if bc == "open":
+        gb = gb.copy()
+        gb[L - 1] = 0.0
+    op_kind, op_tau, (bcc, bcs, bcr, bci), g_start, g_stop, g_stride = dnls_tables(L, gb, dt, scheme, bc)
+    lanes = int(min(lanes, 1 << max(0, (M - 1).bit_length())))
+    re = _to_blocks(np.ascontiguousarray(psi.real), lanes, np.float64)
+    im = _to_blocks(np.ascontiguousarray(psi.imag), lanes, np.float64)
+    nb = re.shape[0]
+    with _Threads(threads):
+        n_chunks = max(1, min(nb, 4 * numba.get_num_threads()))
+        acc = [np.zeros((n_chunks, 1, L)) for _ in range(4)]
+        ch = [np.zeros((1, M)) for _ in range(3)]
+        zeros = np.zeros(L)
+        kernels.dnls_run(re, im, wx, ux, gb, op_kind, op_tau, bcc, bcs, bcr, bci, g_start, g_stop, g_stride,
+                         np.array([int(n_steps)], np.int64), M, n_chunks, zeros, zeros, L, L, *acc, *ch)
+    return _from_blocks(re, M) + 1j * _from_blocks(im, M)
+
+
+def dnls_energy(psi, w, U, g, bc="periodic"):
+    """``sum w|psi|^2 + U|psi|^4 + g |psi_{x+1} - psi_x|^2`` per chain (float64)."""
+    psi = np.asarray(psi)
+    L = psi.shape[-1]
+    n = np.abs(psi) ** 2
+    gb = _per_bond(g, L, "g")
+    if bc == "open":
+        gb = gb.copy()
+        gb[L - 1] = 0.0
+    return ((_per_bond(w, L, "w") * n + _per_bond(U, L, "U") * n * n).sum(-1)
+            + (gb * np.abs(np.roll(psi, -1, axis=-1) - psi) ** 2).sum(-1))
+
+
+def dnls_norm(psi):
+    return (np.abs(np.asarray(psi)) ** 2).sum(-1)
+
+
+def rotor_dt_max(scheme, g, m=1.0):
+    """Linear stability bound of ``scheme`` on the rotor chain: ``dt * omega_max <= x_s``
+    with ``omega_max^2 = 4 max(g / m)`` (the linearized chain's highest mode) and ``x_s``
+    the scheme's stability interval on the harmonic oscillator
+    (:func:`.schemes.linear_stability`: 2 for leapfrog, 3.14 for ABA864)."""
+    from .schemes import linear_stability
+
+    omega = math.sqrt(4.0 * float(np.max(g)) / float(np.min(m)))
+    return linear_stability(scheme) / omega if omega > 0 else math.inf

@@ -8,8 +8,9 @@ float32, behind a plain function API (arrays in, arrays out) that the engine can
   float32 arrays. In float32 every operand of the hot loop is float32 (the sine's constants,
   the coefficients and ``dt`` are passed as float32), so that the lane loops run 16 wide on
   AVX-512 instead of 8; the angles are wrapped into (-pi, pi] every ``wrap_every`` steps
-  (default every step in float32: the force takes differences of angles, and a float32 angle
-  of size 2 pi k has an ulp of ~5e-7 k).
+  (default in float32: every ``0.5 / dt`` steps, at least every step, at most every 32: the
+  force takes differences of angles, and a float32 angle of size ``a`` has an ulp of
+  ~1.2e-7 a). float32 uses its own sine (:func:`_psin32`).
 * :func:`dnls_evolve` -- a batch of DNLS chains through ``n_steps`` of a composition of
   :data:`.schemes.COMPOSITIONS` on :func:`.kernels.dnls_run` (every flow exact, so the norm
   is kept to round-off at any ``dt``).
@@ -195,8 +196,8 @@ def rotor_evolve(q, p, g, dt, n_steps, scheme="aba864", *, precision="float64", 
     M, L = q.shape
     if lanes is None:
         lanes = min(64, 1 << max(0, (M - 1).bit_length()))
-    if wrap_every is None:
-        wrap_every = 1 if dtype is np.float32 else 32
+    if wrap_every is None:  # float32: before a typical angle (|p| dt per step) can move by ~0.5
+        wrap_every = max(1, min(32, int(0.5 / abs(dt)))) if dtype is np.float32 else 32
     sch = ROTOR_SCHEMES[scheme]
     gb = _per_bond(g, L, "g").astype(dtype)
     kin = (1.0 / _per_bond(m, L, "m")).astype(dtype)

@@ -149,17 +149,18 @@ def test_float32_follows_float64_to_the_float32_level_over_short_times(name, dt)
 
 
 def test_float32_energy_drift_is_bounded():
-    """ABA864 in float32, g = 1, dt = 0.2, L = 64, 20000 steps (t = 4000): the energy per site
-    drifts by a small bias (measured mean 1.1e-5, i.e. ~3e-9 per unit time, all chains
-    heating; float64: bounded at 4e-8). The bound allows 3x the measurement; a larger drift
-    is a regression of the float32 kernel."""
+    """ABA864 in float32, g = 1, dt = 0.2, L = 64, 20000 steps (t = 4000), 32 chains. With
+    the compensated angle updates the mean energy per site moves by 1.2e-7 (measured; the
+    noise of a 32-chain mean is ~4e-7), the worst chain by 5e-6; the uncompensated first
+    kernel drifted every chain alike by ~1e-5. float64: bounded at 4e-8."""
     chain = tnmbl.models.rotor(64, 1.0)
     st = cs.gibbs(chain, 32, beta=1.0, seed=1)
     q, p = st.canonical()
     e0 = K.rotor_energy(q, p, 1.0)
     q32, p32 = K.rotor_evolve(q, p, 1.0, 0.2, 20000, "aba864", precision="float32")
     de = (K.rotor_energy(q32, p32, 1.0) - e0) / 64
-    assert np.abs(de).max() < 4e-5, de
+    assert abs(de.mean()) < 1.5e-6, de.mean()
+    assert np.abs(de).max() < 2e-5, np.abs(de).max()
     q64, p64 = K.rotor_evolve(q, p, 1.0, 0.2, 20000, "aba864")
     assert np.abs(K.rotor_energy(q64, p64, 1.0) - e0).max() / 64 < 2e-7
 

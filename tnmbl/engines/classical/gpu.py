@@ -16,7 +16,9 @@ hold consecutive chains, read and write consecutive addresses (coalesced); each 
 sweeps its chain's sites as the CPU kernel sweeps a lane. The CPU layout ``[block][site]
 [lane]`` is the same thing with one block of ``M`` lanes. ``math.sin`` is the GPU's own
 (with ``fastmath`` in float32: the ``__sinf`` intrinsic; the arguments are differences of
-wrapped angles, ``|d| < 2 pi``, where its error is ~1e-6 absolute at most).
+wrapped angles, ``|d| < 2 pi``, where its error is ~1e-6 absolute at most). float32 keeps
+the CPU float32 kernel's two-part 2 pi wrap and compensated angle updates (the reason is in
+:mod:`.kernels_sym`).
 
 Not measured here: no GPU was lent to this work. :func:`site_updates_per_second` is what a
 benchmark on a lent GPU prints beside the CPU kernel's figure.
@@ -61,7 +63,7 @@ def _rotor_kernel():
     if "rotor" in _KERNELS:
         return _KERNELS["rotor"]
     @cuda.jit(fastmath=True)
-    def rotor(theta, p, kin, gb, a, b, n_steps, dt, wrap_every, wc):
+    def rotor(theta, ct, p, kin, gb, a, b, n_steps, dt, wrap_every, wc, comp):
         m = cuda.grid(1)
         L = theta.shape[0]
         if m >= theta.shape[1]:
@@ -69,7 +71,15 @@ def _rotor_kernel():
         s = b.shape[0]
         c0 = a[0] * dt
         for x in range(L):
-            theta[x, m] += (c0 * kin[x]) * p[x, m]
+            v = (c0 * kin[x]) * p[x, m]
+            if comp:  # Kahan-compensated angle update, as the CPU float32 kernel
+                t0 = theta[x, m]
+                y = v - ct[x, m]
+                t = t0 + y
+                ct[x, m] = (t - t0) - y
+                theta[x, m] = t
+            else:
+                theta[x, m] += v
         a_merged = (a[s] + a[0]) * dt
         for k in range(n_steps):
             for i in range(s):
@@ -79,19 +89,32 @@ def _rotor_kernel():
                     cd = a_merged
                 s0 = gb[L - 1] * math.sin(theta[0, m] - theta[L - 1, m])
                 sp = s0
-                for x in range(L - 1):
-                    sv = gb[x] * math.sin(theta[x + 1, m] - theta[x, m])
+                for x in range(L):
+                    if x < L - 1:
+                        sv = gb[x] * math.sin(theta[x + 1, m] - theta[x, m])
+                    else:
+                        sv = s0
                     pn = p[x, m] + ck * (sv - sp)
                     p[x, m] = pn
-                    theta[x, m] += (cd * kin[x]) * pn
+                    v = (cd * kin[x]) * pn
+                    if comp:
+                        t0 = theta[x, m]
+                        y = v - ct[x, m]
+                        t = t0 + y
+                        ct[x, m] = (t - t0) - y
+                        theta[x, m] = t
+                    else:
+                        theta[x, m] += v
                     sp = sv
-                pn = p[L - 1, m] + ck * (s0 - sp)
-                p[L - 1, m] = pn
-                theta[L - 1, m] += (cd * kin[L - 1]) * pn
             if (k + 1) % wrap_every == 0 or k == n_steps - 1:
-                for x in range(L):
+                for x in range(L):  # two-part 2 pi, the rounding into ct (see kernels_sym._wrap32)
                     t = theta[x, m]
-                    theta[x, m] = t - wc[0] * math.floor(t * wc[1] + wc[2])
+                    kk = math.floor(t * wc[2] + wc[3])
+                    a0 = t - kk * wc[0]
+                    y = kk * wc[1] + ct[x, m]
+                    tn = a0 - y
+                    ct[x, m] = (tn - a0) + y
+                    theta[x, m] = tn
 
     _KERNELS["rotor"] = rotor
     return rotor
@@ -139,6 +162,11 @@ def _dnls_kernel():
     return dnls
 
 
+def _wrap_consts(dtype):
+    hi = dtype(2 * math.pi)
+    return np.array([hi, 2 * math.pi - float(hi), 1 / (2 * math.pi), 0.5], dtype)
+
+
 def _launch(kernel, M, threads_per_block, *args):
     tpb = int(min(threads_per_block, max(32, 32 * -(-M // 32))))
     kernel[-(-M // tpb), tpb](*args)
@@ -155,14 +183,14 @@ def rotor_evolve_gpu(q, p, g, dt, n_steps, scheme="aba864", *, precision="float6
     M, L = q.shape
     sch = ROTOR_SCHEMES[scheme]
     if wrap_every is None:
-        wrap_every = 1 if dtype is np.float32 else 32
+        wrap_every = max(1, min(32, int(0.5 / abs(dt)))) if dtype is np.float32 else 32
     th = cuda.to_device(np.ascontiguousarray(q.T, dtype=dtype))
     pp = cuda.to_device(np.ascontiguousarray(p.T, dtype=dtype))
-    args = (th, pp, cuda.to_device((1.0 / _per_bond(m, L, "m")).astype(dtype)),
+    ct = cuda.to_device(np.zeros((L, M), dtype))
+    args = (th, ct, pp, cuda.to_device((1.0 / _per_bond(m, L, "m")).astype(dtype)),
             cuda.to_device(_per_bond(g, L, "g").astype(dtype)),
             cuda.to_device(np.asarray(sch.a, dtype)), cuda.to_device(np.asarray(sch.b, dtype)),
-            int(n_steps), dtype(dt), int(wrap_every),
-            cuda.to_device(np.array([2 * math.pi, 1 / (2 * math.pi), 0.5], dtype)))
+            int(n_steps), dtype(dt), int(wrap_every), cuda.to_device(_wrap_consts(dtype)), dtype is np.float32)
     if int(n_steps) > 0:
         _launch(_rotor_kernel(), M, threads_per_block, *args)
     cuda.synchronize()
@@ -198,17 +226,19 @@ def site_updates_per_second(M=65536, L=64, n_steps=200, scheme="aba864", precisi
     rng = np.random.default_rng(0)
     sch = ROTOR_SCHEMES[scheme]
     th = cuda.to_device(rng.uniform(-np.pi, np.pi, (L, M)).astype(dtype))
+    ct = cuda.to_device(np.zeros((L, M), dtype))
     pp = cuda.to_device(rng.normal(size=(L, M)).astype(dtype))
     rest = (cuda.to_device(np.ones(L, dtype)), cuda.to_device(np.ones(L, dtype)),
             cuda.to_device(np.asarray(sch.a, dtype)), cuda.to_device(np.asarray(sch.b, dtype)))
-    wc = cuda.to_device(np.array([2 * math.pi, 1 / (2 * math.pi), 0.5], dtype))
+    wc = cuda.to_device(_wrap_consts(dtype))
+    comp = dtype is np.float32
     k = _rotor_kernel()
-    _launch(k, M, 128, th, pp, *rest, 2, dtype(0.1), 32, wc)
+    _launch(k, M, 128, th, ct, pp, *rest, 2, dtype(0.1), 32, wc, comp)
     cuda.synchronize()
     times = []
     for _ in range(repeats):
         t0 = time.perf_counter()
-        _launch(k, M, 128, th, pp, *rest, n_steps, dtype(0.1), 1 if dtype is np.float32 else 32, wc)
+        _launch(k, M, 128, th, ct, pp, *rest, n_steps, dtype(0.1), 5 if comp else 32, wc, comp)
         cuda.synchronize()
         times.append(time.perf_counter() - t0)
     return M * L * n_steps * sch.kicks / float(np.median(times))

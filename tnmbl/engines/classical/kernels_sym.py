@@ -241,46 +241,80 @@ def rotor_steps32(theta, comp_t, p, kin, gb, a, b, n_steps, dt, wrap_every, cf, 
                        comp)
 
 
+class RotorBatch:
+    """``M`` rotor chains in the kernel layout, advanced in place by :meth:`advance`: the
+    state between calls stays in the blocks (and, in float32, so does the compensation of
+    the angles, which a round trip through :func:`rotor_evolve` would drop). ``q``, ``p``:
+    ``(M, L)`` copies in the batch's precision (angles wrapped into [-pi, pi])."""
+
+    def __init__(self, q, p, g, dt, scheme="aba864", *, precision="float64", m=1.0, lanes=None, threads=None,
+                 wrap_every=None, compensated=True):
+        if scheme not in ROTOR_SCHEMES:
+            raise ValueError(f"scheme must be one of {sorted(ROTOR_SCHEMES)}, not {scheme!r}")
+        self.dtype = dtype = _dtype(precision)
+        q = np.atleast_2d(np.asarray(q, dtype=float))
+        p = np.atleast_2d(np.asarray(p, dtype=float))
+        if q.shape != p.shape:
+            raise ValueError(f"q and p must have one shape, not {q.shape} and {p.shape}")
+        self.M, L = q.shape
+        if lanes is None:
+            lanes = min(64, 1 << max(0, (self.M - 1).bit_length()))
+        if wrap_every is None:  # float32: before a typical angle (|p| dt per step) can move by ~0.5
+            wrap_every = max(1, min(32, int(0.5 / abs(dt)))) if dtype is np.float32 else 32
+        sch = ROTOR_SCHEMES[scheme]
+        self.scheme, self.dt, self.threads = scheme, float(dt), threads
+        self.wrap_every, self.compensated = int(wrap_every), bool(compensated)
+        self.gb = _per_bond(g, L, "g").astype(dtype)
+        self.kin = (1.0 / _per_bond(m, L, "m")).astype(dtype)
+        self.th = _to_blocks(q, lanes, dtype)
+        self.pp = _to_blocks(p, lanes, dtype)
+        # float32: start the compensation from what rounding the float64 input lost
+        self.ct = (self.th.astype(float) - _to_blocks(q, lanes, float)).astype(dtype) if dtype is np.float32 else None
+        self.a = np.asarray(sch.a, dtype=dtype)
+        self.b = np.asarray(sch.b, dtype=dtype)
+        self.step = 0
+
+    def advance(self, n_steps):
+        n_steps = int(n_steps)
+        if n_steps <= 0:
+            return self
+        nb = self.th.shape[0]
+        with _Threads(self.threads):
+            n_chunks = max(1, min(nb, 4 * numba.get_num_threads()))
+            if self.dtype is np.float32:
+                if not self.compensated:
+                    self.ct[...] = 0
+                rotor_steps32(self.th, self.ct, self.pp, self.kin, self.gb, self.a, self.b, n_steps,
+                              np.float32(self.dt), self.wrap_every, PSIN32_CONSTS, WRAP32_CONSTS, self.compensated,
+                              n_chunks)
+            else:
+                rotor_steps(self.th, self.pp, self.kin, self.gb, self.a, self.b, n_steps, self.dt, self.wrap_every,
+                            kernels.PSIN_CONSTS, n_chunks)
+        self.step += n_steps
+        return self
+
+    @property
+    def q(self):
+        return _from_blocks(self.th, self.M)
+
+    @property
+    def p(self):
+        return _from_blocks(self.pp, self.M)
+
+
 def rotor_evolve(q, p, g, dt, n_steps, scheme="aba864", *, precision="float64", m=1.0, lanes=None,
                  threads=None, wrap_every=None, compensated=True):
     """Evolve ``M`` rotor chains ``(q, p)`` (each ``(M, L)``; ``p`` the momenta,
     ``w = p / m``) by ``n_steps`` steps of ``dt`` with ``scheme``; returns ``(q, p)`` in the
     requested precision, angles wrapped into [-pi, pi]. ``g``: bond strengths (number or
     ``L`` values), ``m``: masses (number or ``L`` values). float32: ``compensated``
-    (default) keeps the angle updates Kahan-compensated within the call (see the module
-    docstring: without it the energy drifts)."""
-    if scheme not in ROTOR_SCHEMES:
-        raise ValueError(f"scheme must be one of {sorted(ROTOR_SCHEMES)}, not {scheme!r}")
-    dtype = _dtype(precision)
-    q = np.atleast_2d(np.asarray(q, dtype=float))
-    p = np.atleast_2d(np.asarray(p, dtype=float))
-    if q.shape != p.shape:
-        raise ValueError(f"q and p must have one shape, not {q.shape} and {p.shape}")
-    M, L = q.shape
-    if lanes is None:
-        lanes = min(64, 1 << max(0, (M - 1).bit_length()))
-    if wrap_every is None:  # float32: before a typical angle (|p| dt per step) can move by ~0.5
-        wrap_every = max(1, min(32, int(0.5 / abs(dt)))) if dtype is np.float32 else 32
-    sch = ROTOR_SCHEMES[scheme]
-    gb = _per_bond(g, L, "g").astype(dtype)
-    kin = (1.0 / _per_bond(m, L, "m")).astype(dtype)
-    th = _to_blocks(q, lanes, dtype)
-    pp = _to_blocks(p, lanes, dtype)
-    a = np.asarray(sch.a, dtype=dtype)
-    b = np.asarray(sch.b, dtype=dtype)
-    n_steps = int(n_steps)
-    if n_steps > 0:
-        nb = th.shape[0]
-        with _Threads(threads):
-            n_chunks = max(1, min(nb, 4 * numba.get_num_threads()))
-            if dtype is np.float32:
-                ct = np.zeros_like(th)
-                rotor_steps32(th, ct, pp, kin, gb, a, b, n_steps, dtype(dt), int(wrap_every), PSIN32_CONSTS,
-                              WRAP32_CONSTS, bool(compensated), n_chunks)
-            else:
-                rotor_steps(th, pp, kin, gb, a, b, n_steps, dtype(dt), int(wrap_every),
-                            kernels.PSIN_CONSTS.astype(dtype), n_chunks)
-    return _from_blocks(th, M), _from_blocks(pp, M)
+    (default) keeps the angle updates Kahan-compensated (see the module docstring: without
+    it the energy drifts); the compensation lives for one call -- sample a long run through
+    a :class:`RotorBatch` instead of repeated calls."""
+    batch = RotorBatch(q, p, g, dt, scheme, precision=precision, m=m, lanes=lanes, threads=threads,
+                       wrap_every=wrap_every, compensated=compensated)
+    batch.advance(n_steps)
+    return batch.q, batch.p
 
 
 def rotor_energy(q, p, g, m=1.0):

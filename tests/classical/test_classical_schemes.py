@@ -207,3 +207,19 @@ def test_dnls_composition_keeps_the_norm_to_round_off(name):
     out = K.dnls_evolve(psi, w, U, g, 0.05, 20000, name)
     rel = np.abs(K.dnls_norm(out) / K.dnls_norm(psi) - 1)
     assert rel.max() < 1e-12, rel.max()
+
+
+@pytest.mark.parametrize("precision,tol", [("float64", 1e-12), ("float32", 2e-6)])
+def test_rotor_batch_split_advance_equals_one_advance(precision, tol):
+    """Advancing a RotorBatch in two calls equals one call up to round-off (the end and start
+    drifts are merged within a call only); the float32 compensation survives the split."""
+    _, _, q, p = _rotor_batch(L=16, M=8)
+    one = K.RotorBatch(q, p, 1.0, 0.2, "aba864", precision=precision).advance(20)
+    two = K.RotorBatch(q, p, 1.0, 0.2, "aba864", precision=precision).advance(7).advance(13)
+    assert one.step == two.step == 20
+    assert _wrapped_diff(one.q, two.q).max() < tol
+    assert np.abs(one.p.astype(float) - two.p).max() < tol
+    with pytest.raises(ValueError):
+        K.RotorBatch(q, p, 1.0, 0.2, "aba999")
+    with pytest.raises(ValueError):
+        K.RotorBatch(q, p, 1.0, 0.2, "aba864", precision="float16")

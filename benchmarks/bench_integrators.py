@@ -88,6 +88,14 @@ def dt_at_target(q, p, g, scheme, precision, target, t_max):
     return prev[0], prev[1], "top of ladder / stability cap"
 
 
+def _batch(q, p, g, dt, scheme, precision):
+    """A RotorBatch; ``precision`` may carry the float32 compensation: float32 (angles),
+    float32-full (angles and momenta), float32-plain (none)."""
+    prec, _, comp = precision.partition("-")
+    comp = {"": True, "full": "full", "plain": False}[comp]
+    return K.RotorBatch(q, p, g, dt, scheme, precision=prec, compensated=comp)
+
+
 def drift_rate(q, p, g, scheme, dt, t_long, precision, window=None):
     """Mean energy drift per site per unit time over ``t_long``: the batch (a RotorBatch, so
     a float32 run keeps its compensation) is sampled every ~1 time unit, and the means of
@@ -98,7 +106,7 @@ def drift_rate(q, p, g, scheme, dt, t_long, precision, window=None):
     every = max(1, int(round(1.0 / dt)))
     n = max(10, int(t_long / (every * dt)))
     w = window or max(2, n // 5)
-    b = K.RotorBatch(q, p, g, dt, scheme, precision=precision)
+    b = _batch(q, p, g, dt, scheme, precision)
     s = np.empty(n)
     for k in range(n):
         b.advance(every)
@@ -145,7 +153,8 @@ def main():
     ap.add_argument("--t-max", type=float, default=50.0)
     ap.add_argument("--t-drift", type=float, default=1000.0)
     ap.add_argument("--drift", nargs="+", metavar="SCHEME:DT:PRECISION",
-                    help="only measure the drift of these configs at each --g over --t-drift (the long check)")
+                    help="only measure the drift of these configs at each --g over --t-drift (the long check); "
+                         "PRECISION: float64, float32 (angles compensated), float32-full, float32-plain")
     ap.add_argument("--repeats", type=int, default=3)
     ap.add_argument("--M", type=int, default=1024)
     ap.add_argument("--run-chains", type=int, default=4096)

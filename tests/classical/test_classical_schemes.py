@@ -148,7 +148,8 @@ def test_float32_follows_float64_to_the_float32_level_over_short_times(name, dt)
     assert max(d_q, d_p) < 30 * scale, (d_q, d_p, scale)
 
 
-def test_float32_energy_drift_is_bounded():
+@pytest.mark.parametrize("compensated", [True, "full"])
+def test_float32_energy_drift_is_bounded(compensated):
     """ABA864 in float32, g = 1, dt = 0.2, L = 64, 20000 steps (t = 4000), 32 chains. With
     the compensated angle updates the mean energy per site moves by 1.2e-7 (measured; the
     noise of a 32-chain mean is ~4e-7), the worst chain by 5e-6; the uncompensated first
@@ -157,7 +158,7 @@ def test_float32_energy_drift_is_bounded():
     st = cs.gibbs(chain, 32, beta=1.0, seed=1)
     q, p = st.canonical()
     e0 = K.rotor_energy(q, p, 1.0)
-    q32, p32 = K.rotor_evolve(q, p, 1.0, 0.2, 20000, "aba864", precision="float32")
+    q32, p32 = K.rotor_evolve(q, p, 1.0, 0.2, 20000, "aba864", precision="float32", compensated=compensated)
     de = (K.rotor_energy(q32, p32, 1.0) - e0) / 64
     assert abs(de.mean()) < 1.5e-6, de.mean()
     assert np.abs(de).max() < 2e-5, np.abs(de).max()
@@ -209,13 +210,14 @@ def test_dnls_composition_keeps_the_norm_to_round_off(name):
     assert rel.max() < 1e-12, rel.max()
 
 
-@pytest.mark.parametrize("precision,tol", [("float64", 1e-12), ("float32", 2e-6)])
-def test_rotor_batch_split_advance_equals_one_advance(precision, tol):
+@pytest.mark.parametrize("precision,comp,tol", [("float64", True, 1e-12), ("float32", True, 2e-6),
+                                                ("float32", "full", 2e-6), ("float32", False, 1e-5)])
+def test_rotor_batch_split_advance_equals_one_advance(precision, comp, tol):
     """Advancing a RotorBatch in two calls equals one call up to round-off (the end and start
     drifts are merged within a call only); the float32 compensation survives the split."""
     _, _, q, p = _rotor_batch(L=16, M=8)
-    one = K.RotorBatch(q, p, 1.0, 0.2, "aba864", precision=precision).advance(20)
-    two = K.RotorBatch(q, p, 1.0, 0.2, "aba864", precision=precision).advance(7).advance(13)
+    one = K.RotorBatch(q, p, 1.0, 0.2, "aba864", precision=precision, compensated=comp).advance(20)
+    two = K.RotorBatch(q, p, 1.0, 0.2, "aba864", precision=precision, compensated=comp).advance(7).advance(13)
     assert one.step == two.step == 20
     assert _wrapped_diff(one.q, two.q).max() < tol
     assert np.abs(one.p.astype(float) - two.p).max() < tol
@@ -223,6 +225,8 @@ def test_rotor_batch_split_advance_equals_one_advance(precision, tol):
         K.RotorBatch(q, p, 1.0, 0.2, "aba999")
     with pytest.raises(ValueError):
         K.RotorBatch(q, p, 1.0, 0.2, "aba864", precision="float16")
+    with pytest.raises(ValueError):
+        K.RotorBatch(q, p, 1.0, 0.2, "aba864", precision="float32", compensated="some")
 
 
 def test_float32_relaxation_function_agrees_with_float64():

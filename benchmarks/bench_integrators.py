@@ -18,12 +18,8 @@ Drift: a study run to t_run must also keep the *drift* of the mean energy below
 target / t_run (1e-11 per unit time at g = 0.1, t_run ~ 1e7). Printed: the drift at the
 chosen dt over ``--t-drift``, float64 and float32 side by side, from windowed means (the
 oscillating error averages out), with its standard error. The long check is
-``--drift SCHEME:DT:PRECISION ... --g 0.1 --t-drift 20000`` (minutes). Measured that way at
-g = 0.1 (64 chains, t = 2e4, per site per time unit): aba864 float64 at dt = 1.13
--9.3e-11 +- 9e-12, at 0.8 -1.4e-10 +- 1e-12, at 0.5 +2.2e-12 +- 7e-15; aba864 float32 at
-1.13 -2.6e-9, at 0.5 +1.7e-11 +- 6e-14; leapfrog float64 at 0.1 -0.5e-12 +- 5e-12,
-float32 at 0.1 -8e-12 +- 5e-12. So at g = 0.1 the large dt that the short-time error
-allows ABA864 (1.13) drifts too much for t_run ~ 1e7; dt <= 0.5 does not.
+``--drift SCHEME:DT:PRECISION ... --g 0.1 --t-drift 20000`` (minutes); numbers in the
+report of issue 15's integrator branch.
 
 Speed: site kicks (one site, one force evaluation) per CPU-second of each (scheme,
 precision) on one thread, interleaved over ``--repeats`` rounds; medians printed with the
@@ -46,7 +42,16 @@ from tnmbl.engines.classical.schemes import ROTOR_SCHEMES
 from tnmbl.states import classical as cs
 
 CONFIGS = [("leapfrog", "float64"), ("yoshida4", "float64"), ("aba864", "float64"), ("srkn6b", "float64"),
-           ("srkn14a", "float64"), ("leapfrog", "float32"), ("aba864", "float32"), ("srkn14a", "float32")]
+           ("srkn14a", "float64"), ("leapfrog", "float32"), ("aba864", "float32"), ("aba864", "float32-full"),
+           ("srkn14a", "float32")]
+
+
+def _batch(q, p, g, dt, scheme, precision):
+    """A RotorBatch; ``precision`` may carry the float32 compensation: float32 (angles),
+    float32-full (angles and momenta), float32-plain (none)."""
+    prec, _, comp = precision.partition("-")
+    comp = {"": True, "full": "full", "plain": False}[comp]
+    return K.RotorBatch(q, p, g, dt, scheme, precision=prec, compensated=comp)
 
 
 def energy_error(q, p, g, scheme, dt, t_max, precision, samples=50):
@@ -54,13 +59,11 @@ def energy_error(q, p, g, scheme, dt, t_max, precision, samples=50):
     L = q.shape[1]
     n_total = max(1, int(round(t_max / dt)))
     every = max(1, n_total // samples)
+    b = _batch(q, p, g, dt, scheme, precision)
     err = 0.0
-    done = 0
-    while done < n_total:
-        n = min(every, n_total - done)
-        q, p = K.rotor_evolve(q, p, g, dt, n, scheme, precision=precision)
-        done += n
-        de = np.abs(K.rotor_energy(q, p, g) - e0) / L
+    while b.step < n_total:
+        b.advance(min(every, n_total - b.step))
+        de = np.abs(K.rotor_energy(b.q, b.p, g) - e0) / L
         if not np.all(np.isfinite(de)):
             return np.inf
         err = max(err, float(de.max()))
@@ -70,7 +73,7 @@ def energy_error(q, p, g, scheme, dt, t_max, precision, samples=50):
 def dt_at_target(q, p, g, scheme, precision, target, t_max):
     """Largest dt (log-interpolated on a ladder) with energy error <= target, capped by the
     linear stability bound."""
-    dt_cap = 0.98 * K.rotor_dt_max(scheme, g)
+    dt_cap = 0.98 * K.rotor_dt_max(scheme, g)  # the scheme's linear stability bound
     ladder = [d for d in 0.01 * 2 ** (np.arange(0, 17) / 2) if d <= min(dt_cap, 2.56)]
     prev = None
     for dt in ladder:
@@ -88,33 +91,26 @@ def dt_at_target(q, p, g, scheme, precision, target, t_max):
     return prev[0], prev[1], "top of ladder / stability cap"
 
 
-def _batch(q, p, g, dt, scheme, precision):
-    """A RotorBatch; ``precision`` may carry the float32 compensation: float32 (angles),
-    float32-full (angles and momenta), float32-plain (none)."""
-    prec, _, comp = precision.partition("-")
-    comp = {"": True, "full": "full", "plain": False}[comp]
-    return K.RotorBatch(q, p, g, dt, scheme, precision=prec, compensated=comp)
-
-
 def drift_rate(q, p, g, scheme, dt, t_long, precision, window=None):
     """Mean energy drift per site per unit time over ``t_long``: the batch (a RotorBatch, so
-    a float32 run keeps its compensation) is sampled every ~1 time unit, and the means of
-    the first and last ``window`` samples are compared (the bounded, oscillating energy
-    error averages out over a window). Returns (rate, standard error)."""
+    a float32 run keeps its compensation) is sampled every ~1 time unit; per chain, the mean
+    of the last ``window`` samples minus that of the first, over the time between them (the
+    bounded, oscillating energy error averages out over a window). Returns the mean over the
+    chains and its standard error from their spread (the chains are independent; the
+    samples of one chain are not)."""
     e0 = K.rotor_energy(q, p, g)
     L = q.shape[1]
     every = max(1, int(round(1.0 / dt)))
     n = max(10, int(t_long / (every * dt)))
     w = window or max(2, n // 5)
     b = _batch(q, p, g, dt, scheme, precision)
-    s = np.empty(n)
+    s = np.empty((n, q.shape[0]))
     for k in range(n):
         b.advance(every)
-        s[k] = np.mean(K.rotor_energy(b.q, b.p, g) - e0) / L
+        s[k] = (K.rotor_energy(b.q, b.p, g) - e0) / L
     span = (n - w) * every * dt
-    rate = (s[-w:].mean() - s[:w].mean()) / span
-    err = np.sqrt(s[:w].var() / w + s[-w:].var() / w) / span
-    return float(rate), float(err)
+    per_chain = (s[-w:].mean(0) - s[:w].mean(0)) / span
+    return float(per_chain.mean()), float(per_chain.std(ddof=1) / np.sqrt(per_chain.size))
 
 
 def rates(configs, M, L, repeats, seconds=0.25):
@@ -123,11 +119,14 @@ def rates(configs, M, L, repeats, seconds=0.25):
     rng = np.random.default_rng(0)
     q = rng.uniform(-np.pi, np.pi, (M, L))
     p = rng.normal(size=(M, L))
+    batches = {}
     n_steps = {}
     for sch, prec in configs:  # compile, and size each run to ~`seconds`
-        K.rotor_evolve(q[:64], p[:64], 1.0, 0.1, 2, sch, precision=prec, threads=1)
+        _batch(q[:64], p[:64], 1.0, 0.1, sch, prec).advance(2)
+        b = batches[(sch, prec)] = _batch(q, p, 1.0, 0.1, sch, prec)
+        b.threads = 1
         t0 = time.process_time()
-        K.rotor_evolve(q, p, 1.0, 0.1, 5, sch, precision=prec, threads=1)
+        b.advance(5)
         per = max(time.process_time() - t0, 1e-4) / 5
         n_steps[(sch, prec)] = max(5, int(seconds / per))
     cpu = {c: [] for c in configs}
@@ -137,7 +136,7 @@ def rates(configs, M, L, repeats, seconds=0.25):
         for c in configs:
             n = n_steps[c]
             c0, w0 = time.process_time(), time.perf_counter()
-            K.rotor_evolve(q, p, 1.0, 0.1, n, c[0], precision=c[1], threads=1)
+            batches[c].advance(n)
             work = M * L * n * ROTOR_SCHEMES[c[0]].kicks
             cpu[c].append(work / (time.process_time() - c0))
             wall[c].append(work / (time.perf_counter() - w0))
@@ -179,7 +178,7 @@ def main():
           f"{min(loads):.1f}-{max(loads):.1f}")
     base = r[("leapfrog", "float64")]
     for c in CONFIGS:
-        print(f"  {c[0]:9s} {c[1]:8s} {r[c]:.3g} site-kicks per CPU-s ({rw[c]:.3g} per wall-s)   "
+        print(f"  {c[0]:9s} {c[1]:12s} {r[c]:.3g} site-kicks per CPU-s ({rw[c]:.3g} per wall-s)   "
               f"x{r[c] / base:.2f} vs leapfrog float64")
     t0_guess = {1.0: 10.0, 0.3: 1e3, 0.2: 1e4, 0.15: 3e5, 0.1: 3e6}  # issue 15 / Fig. 2 (g = 1: t0 ~ 1-10)
     for gi, g in enumerate(args.g):
@@ -188,7 +187,7 @@ def main():
         st = cs.gibbs(chain, 64, beta=1.0, seed=7)
         q, p = st.canonical()
         print(f"\ng = {g}: energy error per site <= {args.target:g} (worst of 64 chains, t <= {args.t_max:g})")
-        print("  scheme    precision  dt*      err       kicks/time  CPU-s per (site * time unit)  cost / leapfrog64")
+        print("  scheme    precision     dt*      err       kicks/time  CPU-s per (site * time unit)  cost / leapfrog")
         rows = {}
         for c in CONFIGS:
             dt, err, note = dt_at_target(q, p, g, c[0], c[1], args.target, args.t_max)
@@ -197,7 +196,7 @@ def main():
             rows[c] = (dt, err, kpt, cost, note)
         c0 = rows[("leapfrog", "float64")][3]
         for c, (dt, err, kpt, cost, note) in rows.items():
-            print(f"  {c[0]:9s} {c[1]:9s} {dt:7.4f}  {err:8.2e}  {kpt:10.1f}  {cost:.3e}               "
+            print(f"  {c[0]:9s} {c[1]:12s} {dt:7.4f}  {err:8.2e}  {kpt:10.1f}  {cost:.3e}               "
                   f"{cost / c0:6.3f}  {note}")
         sites = args.run_chains * L
         lf01 = sites * t_run * (1 / 0.01) / r[("leapfrog", "float64")] / 3600
@@ -206,12 +205,12 @@ def main():
         print(f"  a run of {args.run_chains} chains x {L} sites to t = {t_run:.0e}: leapfrog float64 at dt = 0.01 "
               f"(the paper's) {lf01:.3g} CPU-h; leapfrog at its dt* {lf_star:.3g} CPU-h; cheapest, "
               f"{best[0]} {best[1]}: {sites * t_run * rows[best][3] / 3600:.3g} CPU-h")
-        for sch in sorted({c[0] for c in CONFIGS if c[1] == "float32"}):
-            dt = rows[(sch, "float32")][0]
+        for sch, prec in [c for c in CONFIGS if c[1].startswith("float32")]:
+            dt = rows[(sch, prec)][0]
             r64, e64 = drift_rate(q, p, g, sch, dt, args.t_drift, "float64")
-            r32, e32 = drift_rate(q, p, g, sch, dt, args.t_drift, "float32")
+            r32, e32 = drift_rate(q, p, g, sch, dt, args.t_drift, prec)
             print(f"  drift of {sch} at dt = {dt:.3f} (mean energy per site per time unit over t = "
-                  f"{args.t_drift:g}): float64 {r64:+.1e} +- {e64:.0e}, float32 {r32:+.1e} +- {e32:.0e}; "
+                  f"{args.t_drift:g}): float64 {r64:+.1e} +- {e64:.0e}, {prec} {r32:+.1e} +- {e32:.0e}; "
                   f"{args.target:g} / t_run = {args.target / t_run:.0e}")
 
 if __name__ == "__main__":

@@ -26,7 +26,8 @@ float32, behind a plain function API (arrays in, arrays out) that the engine can
   +3.0e-12 +- 2e-12, float32 with compensated angles +1.5e-11 +- 2e-11 (the chains' energies
   random-walk 10x faster), with ``compensated="full"`` (momenta too) -1.1e-12 +- 2e-12.
   Speed, one thread, ABA864, site kicks per CPU-second (measured together, shared machine):
-  float64 2.44e9, float32 plain 4.33e9, angles 3.53e9, full 2.78e9. The compensations live
+  float64 2.44e9, float32 plain 4.33e9, angles 3.53e9, full 2.78e9 (a later run of
+  bench_integrators.py: angles 1.10x, full 0.95x float64; the load varies). The compensations live
   in a :class:`RotorBatch` (one call of :func:`rotor_evolve` drops them at its end). The
   angles are wrapped into [-pi, pi] every ``wrap_every`` steps (float32 default: every
   ``0.5 / dt`` steps, at least 1, at most 32).

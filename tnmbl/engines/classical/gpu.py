@@ -15,10 +15,10 @@ Layout: ``[site][chain]`` (the chain index fastest), so that the threads of a wa
 hold consecutive chains, read and write consecutive addresses (coalesced); each thread
 sweeps its chain's sites as the CPU kernel sweeps a lane. The CPU layout ``[block][site]
 [lane]`` is the same thing with one block of ``M`` lanes. ``math.sin`` is the GPU's own
-(with ``fastmath`` in float32: the ``__sinf`` intrinsic; the arguments are differences of
-wrapped angles, ``|d| < 2 pi``, where its error is ~1e-6 absolute at most). float32 keeps
-the CPU float32 kernel's two-part 2 pi wrap and compensated angle updates (the reason is in
-:mod:`.kernels_sym`).
+(the precise one: the kernel is compiled without ``fastmath``, whose reassociation would
+cancel the compensated sums). float32 keeps the CPU float32 kernel's two-part 2 pi wrap and
+its compensated updates (``compensated``: angles, or ``"full"``: momenta too; the reason
+is in :mod:`.kernels_sym`).
 
 Not measured here: no GPU was lent to this work. :func:`site_updates_per_second` is what a
 benchmark on a lent GPU prints beside the CPU kernel's figure.
@@ -62,8 +62,19 @@ def simulator():
 def _rotor_kernel():
     if "rotor" in _KERNELS:
         return _KERNELS["rotor"]
-    @cuda.jit(fastmath=True)
-    def rotor(theta, ct, p, kin, gb, a, b, n_steps, dt, wrap_every, wc, comp):
+    # no fastmath: its reassociation would cancel the compensated sums
+    @cuda.jit(device=True, inline=True)
+    def add_comp(arr, comp_arr, x, m, v):
+        t0 = arr[x, m]
+        y = v - comp_arr[x, m]
+        t = t0 + y
+        comp_arr[x, m] = (t - t0) - y
+        arr[x, m] = t
+
+    @cuda.jit
+    def rotor(theta, ct, p, cp, kin, gb, a, b, n_steps, dt, wrap_every, wc, comp):
+        """``comp`` as in kernels_sym._kick_drift32: 0 plain, 1 angles compensated, 2 the
+        momenta too."""
         m = cuda.grid(1)
         L = theta.shape[0]
         if m >= theta.shape[1]:
@@ -71,15 +82,12 @@ def _rotor_kernel():
         s = b.shape[0]
         c0 = a[0] * dt
         for x in range(L):
-            v = (c0 * kin[x]) * p[x, m]
-            if comp:  # Kahan-compensated angle update, as the CPU float32 kernel
-                t0 = theta[x, m]
-                y = v - ct[x, m]
-                t = t0 + y
-                ct[x, m] = (t - t0) - y
-                theta[x, m] = t
+            if comp == 2:
+                add_comp(theta, ct, x, m, (c0 * kin[x]) * (p[x, m] - cp[x, m]))
+            elif comp == 1:
+                add_comp(theta, ct, x, m, (c0 * kin[x]) * p[x, m])
             else:
-                theta[x, m] += v
+                theta[x, m] += (c0 * kin[x]) * p[x, m]
         a_merged = (a[s] + a[0]) * dt
         for k in range(n_steps):
             for i in range(s):
@@ -94,17 +102,16 @@ def _rotor_kernel():
                         sv = gb[x] * math.sin(theta[x + 1, m] - theta[x, m])
                     else:
                         sv = s0
-                    pn = p[x, m] + ck * (sv - sp)
-                    p[x, m] = pn
-                    v = (cd * kin[x]) * pn
-                    if comp:
-                        t0 = theta[x, m]
-                        y = v - ct[x, m]
-                        t = t0 + y
-                        ct[x, m] = (t - t0) - y
-                        theta[x, m] = t
+                    if comp == 2:
+                        add_comp(p, cp, x, m, ck * (sv - sp))
+                        add_comp(theta, ct, x, m, (cd * kin[x]) * (p[x, m] - cp[x, m]))
                     else:
-                        theta[x, m] += v
+                        pn = p[x, m] + ck * (sv - sp)
+                        p[x, m] = pn
+                        if comp == 1:
+                            add_comp(theta, ct, x, m, (cd * kin[x]) * pn)
+                        else:
+                            theta[x, m] += (cd * kin[x]) * pn
                     sp = sv
             if (k + 1) % wrap_every == 0 or k == n_steps - 1:
                 for x in range(L):  # two-part 2 pi, the rounding into ct (see kernels_sym._wrap32)
@@ -173,10 +180,10 @@ def _launch(kernel, M, threads_per_block, *args):
 
 
 def rotor_evolve_gpu(q, p, g, dt, n_steps, scheme="aba864", *, precision="float64", m=1.0, wrap_every=None,
-                     threads_per_block=128):
+                     compensated=True, threads_per_block=128):
     """:func:`.kernels_sym.rotor_evolve` on the GPU: ``(M, L)`` in, ``(M, L)`` out (host
     arrays; the batch is copied to the device once, advanced ``n_steps`` steps there, and
-    copied back)."""
+    copied back). ``compensated`` as in :func:`.kernels_sym.rotor_evolve` (float32 only)."""
     dtype = {"float64": np.float64, "float32": np.float32}[precision]
     q = np.atleast_2d(np.asarray(q, dtype=float))
     p = np.atleast_2d(np.asarray(p, dtype=float))
@@ -187,10 +194,12 @@ def rotor_evolve_gpu(q, p, g, dt, n_steps, scheme="aba864", *, precision="float6
     th = cuda.to_device(np.ascontiguousarray(q.T, dtype=dtype))
     pp = cuda.to_device(np.ascontiguousarray(p.T, dtype=dtype))
     ct = cuda.to_device(np.zeros((L, M), dtype))
-    args = (th, ct, pp, cuda.to_device((1.0 / _per_bond(m, L, "m")).astype(dtype)),
+    cp = cuda.to_device(np.zeros((L, M), dtype))
+    comp = {False: 0, True: 1, "angles": 1, "full": 2}[compensated] if dtype is np.float32 else 0
+    args = (th, ct, pp, cp, cuda.to_device((1.0 / _per_bond(m, L, "m")).astype(dtype)),
             cuda.to_device(_per_bond(g, L, "g").astype(dtype)),
             cuda.to_device(np.asarray(sch.a, dtype)), cuda.to_device(np.asarray(sch.b, dtype)),
-            int(n_steps), dtype(dt), int(wrap_every), cuda.to_device(_wrap_consts(dtype)), dtype is np.float32)
+            int(n_steps), dtype(dt), int(wrap_every), cuda.to_device(_wrap_consts(dtype)), comp)
     if int(n_steps) > 0:
         _launch(_rotor_kernel(), M, threads_per_block, *args)
     cuda.synchronize()
@@ -217,7 +226,8 @@ def dnls_evolve_gpu(psi, w, U, g, dt, n_steps, scheme="suzuki5", *, bc="periodic
     return re.copy_to_host().T + 1j * im.copy_to_host().T
 
 
-def site_updates_per_second(M=65536, L=64, n_steps=200, scheme="aba864", precision="float32", repeats=3):
+def site_updates_per_second(M=65536, L=64, n_steps=200, scheme="aba864", precision="float32", repeats=3,
+                            compensated=True):
     """Force evaluations (site kicks) per second of the GPU rotor kernel on random chains,
     the batch kept on the device (the median of ``repeats`` timed launches after a warm-up)."""
     import time
@@ -227,18 +237,19 @@ def site_updates_per_second(M=65536, L=64, n_steps=200, scheme="aba864", precisi
     sch = ROTOR_SCHEMES[scheme]
     th = cuda.to_device(rng.uniform(-np.pi, np.pi, (L, M)).astype(dtype))
     ct = cuda.to_device(np.zeros((L, M), dtype))
+    cp = cuda.to_device(np.zeros((L, M), dtype))
     pp = cuda.to_device(rng.normal(size=(L, M)).astype(dtype))
     rest = (cuda.to_device(np.ones(L, dtype)), cuda.to_device(np.ones(L, dtype)),
             cuda.to_device(np.asarray(sch.a, dtype)), cuda.to_device(np.asarray(sch.b, dtype)))
     wc = cuda.to_device(_wrap_consts(dtype))
-    comp = dtype is np.float32
+    comp = {False: 0, True: 1, "angles": 1, "full": 2}[compensated] if dtype is np.float32 else 0
     k = _rotor_kernel()
-    _launch(k, M, 128, th, ct, pp, *rest, 2, dtype(0.1), 32, wc, comp)
+    _launch(k, M, 128, th, ct, pp, cp, *rest, 2, dtype(0.1), 32, wc, comp)
     cuda.synchronize()
     times = []
     for _ in range(repeats):
         t0 = time.perf_counter()
-        _launch(k, M, 128, th, ct, pp, *rest, n_steps, dtype(0.1), 5 if comp else 32, wc, comp)
+        _launch(k, M, 128, th, ct, pp, cp, *rest, n_steps, dtype(0.1), 5 if comp else 32, wc, comp)
         cuda.synchronize()
         times.append(time.perf_counter() - t0)
     return M * L * n_steps * sch.kicks / float(np.median(times))

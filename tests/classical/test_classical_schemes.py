@@ -5,9 +5,11 @@ import numpy as np
 import pytest
 
 import tnmbl
+from tnmbl.engines import EngineOptions
 from tnmbl.engines.classical import ClassicalEngine
 from tnmbl.engines.classical import kernels_sym as K
 from tnmbl.engines.classical import schemes as S
+from tnmbl.engines.classical.integrators import _term_strength
 from tnmbl.states import classical as cs
 
 ROUND_OFF = 1e-14
@@ -109,7 +111,7 @@ def test_rotor_energy_error_shrinks_with_the_order(name, dt):
 
 def test_float64_path_is_the_engines_kernel_bitwise():
     chain, st, q, p = _rotor_batch(M=20)
-    eng = ClassicalEngine(chain, st, "yoshida4", 0.05)
+    eng = ClassicalEngine(chain, st, EngineOptions(method="yoshida4", dt=0.05))
     eng.run([60])
     ref = eng.state()
     q1, p1 = K.rotor_evolve(q, p, 1.0, 0.05, 60, "yoshida4")
@@ -169,8 +171,6 @@ def test_float32_energy_drift_is_bounded(compensated):
 def _dnls_batch(L=16, M=8):
     chain = tnmbl.models.dnls(L, 0.5, 0.5, W=1.0, seed=2)
     st = cs.gibbs(chain, M, density=1.0, seed=3)
-    from tnmbl.engines.classical.engine import _term_strength
-
     return (st.fields["psi"], _term_strength(chain, "N", L), _term_strength(chain, "NN", L),
             _term_strength(chain, "hop", L), chain, st)
 
@@ -201,8 +201,6 @@ def test_dnls_composition_keeps_the_norm_to_round_off(name):
     1e5 steps scaled down)."""
     chain = tnmbl.models.dnls(16, 0.5, 1.0, W=1.0, seed=2, bc="periodic")
     st = cs.gibbs(chain, 16, density=2.0, seed=4)
-    from tnmbl.engines.classical.engine import _term_strength
-
     w, U, g = (_term_strength(chain, k, 16) for k in ("N", "NN", "hop"))
     psi = st.fields["psi"]
     out = K.dnls_evolve(psi, w, U, g, 0.05, 20000, name)

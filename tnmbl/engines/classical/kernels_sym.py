@@ -49,7 +49,8 @@ import numpy as np
 from numba import njit, prange
 
 from . import kernels
-from .schemes import COMPOSITIONS, ROTOR_SCHEMES
+from .integrators import _bond_propagators
+from .schemes import COMPOSITIONS, ROTOR_SCHEMES, dnls_sequence, linear_stability
 
 PRECISIONS = {"float64": np.float64, "float32": np.float32}
 
@@ -375,12 +376,8 @@ def _bond_groups(L, bc):
 def dnls_tables(L, g, dt, scheme, bc="periodic"):
     """The operator tables of one step of composition ``scheme`` for :func:`.kernels.dnls_run`:
     ``(op_kind, op_tau, (c, s, er, ei), g_start, g_stop, g_stride)``."""
-    from .engine import _bond_propagators
-
     if scheme not in COMPOSITIONS:
         raise ValueError(f"scheme must be one of {sorted(COMPOSITIONS)}, not {scheme!r}")
-    from .schemes import dnls_sequence
-
     groups = _bond_groups(L, bc)
     seq = dnls_sequence(scheme, len(groups))
     op_kind = np.array([k for k, _ in seq], dtype=np.int64)
@@ -444,7 +441,5 @@ def rotor_dt_max(scheme, g, m=1.0):
     with ``omega_max^2 = 4 max(g / m)`` (the linearized chain's highest mode) and ``x_s``
     the scheme's stability interval on the harmonic oscillator
     (:func:`.schemes.linear_stability`: 2 for leapfrog, 3.14 for ABA864)."""
-    from .schemes import linear_stability
-
     omega = math.sqrt(4.0 * float(np.max(g)) / float(np.min(m)))
     return linear_stability(scheme) / omega if omega > 0 else math.inf

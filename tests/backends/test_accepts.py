@@ -26,10 +26,12 @@ def test_accepts_table():
 
 
 def test_methods_table_defaults():
-    assert list(METHODS) == ["tebd2", "tebd4", "tdvp1", "tdvp2", "exact", "leapfrog", "yoshida4", "split2", "split4"]
+    assert list(METHODS) == ["tebd2", "tebd4", "tdvp1", "tdvp2", "exact", "leapfrog", "yoshida4", "split2", "split4",
+                             "aba864", "srkn6b", "srkn14a", "suzuki5", "mclachlan5", "kahanli9"]
     assert set(METHODS["tebd2"]) == {"tenpy", "quimb"}
     assert next(iter(METHODS["tebd4"])) == "tenpy"
-    assert all(set(METHODS[m]) == {"numba"} for m in ("leapfrog", "yoshida4", "split2", "split4"))
+    assert all(set(METHODS[m]) == {"numba"} for m in ("leapfrog", "yoshida4", "split2", "split4", "aba864",
+                                                        "srkn6b", "srkn14a", "suzuki5", "mclachlan5", "kahanli9"))
 
 
 def test_classical_methods_accept_their_own_chains_only():
@@ -37,7 +39,7 @@ def test_classical_methods_accept_their_own_chains_only():
     nn, _ = MODELS["xxz"]
     assert accepts("leapfrog", rotor) == (True, "") and accepts("split4", dnls) == (True, "")
     ok, reason = accepts("leapfrog", dnls)
-    assert not ok and "split2, split4" in reason
+    assert not ok and "split2, split4, suzuki5, mclachlan5, kahanli9" in reason
     ok, reason = accepts("tebd2", rotor)
     assert not ok and "leapfrog, yoshida4" in reason
     ok, reason = accepts("split2", nn)
@@ -92,7 +94,8 @@ def test_method_table_holds_each_fact_once():
 
     assert {m: s.order for m, s in METHODS.items()} == {
         "tebd2": 2, "tebd4": 4, "tdvp1": 2, "tdvp2": 2, "exact": None,
-        "leapfrog": 2, "yoshida4": 4, "split2": 2, "split4": 4}
+        "leapfrog": 2, "yoshida4": 4, "split2": 2, "split4": 4, "aba864": 4, "srkn6b": 4, "srkn14a": 6,
+        "suzuki5": 4, "mclachlan5": 4, "kahanli9": 6}
     assert METHOD_ORDER == {m: s.order for m, s in METHODS.items()}  # the budget reads the table
     assert METHODS["yoshida4"].max_substep == abs(W0) and METHODS["leapfrog"].max_substep == 1.0
     assert METHODS["tebd2"].backends == ("tenpy", "quimb") and METHODS["tebd2"]["quimb"].__name__ == "QuimbTEBD"

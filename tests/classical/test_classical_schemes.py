@@ -109,13 +109,39 @@ def test_rotor_energy_error_shrinks_with_the_order(name, dt):
         assert abs(slope - order) < 0.3, (e1, e2, slope)
 
 
-def test_float64_path_is_the_engines_kernel_bitwise():
+@pytest.mark.parametrize("name", ["yoshida4", "aba864", "srkn6b", "srkn14a"])
+def test_float64_path_is_the_engines_kernel_bitwise(name):
+    """The engine behind ``tnmbl.evolve`` runs each scheme of the table through the same kernel."""
     chain, st, q, p = _rotor_batch(M=20)
-    eng = ClassicalEngine(chain, st, EngineOptions(method="yoshida4", dt=0.05))
+    eng = ClassicalEngine(chain, st, EngineOptions(method=name, dt=0.05))
     eng.run([60])
     ref = eng.state()
-    q1, p1 = K.rotor_evolve(q, p, 1.0, 0.05, 60, "yoshida4")
+    q1, p1 = K.rotor_evolve(q, p, 1.0, 0.05, 60, name)
     assert np.array_equal(q1, ref.fields["theta"]) and np.array_equal(p1, ref.fields["w"])
+
+
+@pytest.mark.parametrize("name", ["aba864", "srkn6b", "srkn14a"])
+def test_method_table_stability_is_the_schemes_linear_stability(name):
+    """The method table's bound (dt * omega_max < x_s, entered as substep 2 / x_s) is the
+    harmonic-oscillator stability limit of the coefficients, rounded down (never above it)."""
+    x_s = S.linear_stability(S.ROTOR_SCHEMES[name])
+    table = 2.0 / tnmbl.engines.METHODS[name].max_substep
+    assert x_s - 0.01 <= table <= x_s
+
+
+@pytest.mark.parametrize("name,dt", [("suzuki5", 0.08), ("mclachlan5", 0.08), ("kahanli9", 0.16)])
+def test_dnls_compositions_through_evolve_shrink_with_their_order(name, dt):
+    """``tnmbl.evolve`` with a DNLS composition of the method table: the largest energy error of
+    the batch falls by 2^order (within 0.4) when dt halves; the norm holds to round-off."""
+    chain = tnmbl.models.dnls(16, 0.5, 1.0, W=1.0, seed=2, bc="periodic")
+    st = cs.gibbs(chain, 8, density=1.0, seed=4)
+    errs = []
+    for h in (dt, dt / 2):
+        r = tnmbl.evolve(chain, st, name, dt=h, t_final=6.4, output_dt=dt * 4)
+        errs.append(np.max(r.health["energy_error"]))
+        assert np.max(r.health["charge_error"]) < 1e-11
+    order = tnmbl.engines.METHODS[name].order
+    assert abs(np.log2(errs[0] / errs[1]) - order) < 0.4, errs
 
 
 def test_aba864_beats_leapfrog_at_equal_force_evaluations():

@@ -24,6 +24,12 @@ leapfrog   2        numba          classical rotor chains (Stormer-Verlet), batc
 yoshida4   4        numba          classical rotor chains (Yoshida triple-jump)
 split2     2        numba          classical DNLS chains (exact-flow Strang split)
 split4     4        numba          classical DNLS chains (4th-order composition of split2)
+aba864     4        numba          rotor: optimized near-integrable scheme (Blanes et al. 2013)
+srkn6b     4        numba          rotor: SRKN6b (Blanes & Moan 2002)
+srkn14a    6        numba          rotor: SRKN14a (Blanes & Moan 2002)
+suzuki5    4        numba          DNLS: Suzuki's 5-stage composition of split2
+mclachlan5 4        numba          DNLS: McLachlan's 5-stage composition of split2
+kahanli9   6        numba          DNLS: Kahan & Li's 9-stage composition of split2
 =========  =======  =============  ====================================================
 """
 
@@ -32,6 +38,8 @@ from __future__ import annotations
 import importlib
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+
+from .classical.schemes import COMPOSITIONS
 
 W1 = 1.0 / (2.0 - 2.0 ** (1.0 / 3.0))
 """Outer weight of Yoshida's triple jump (4th order from a symmetric 2nd-order step)."""
@@ -168,10 +176,17 @@ def _mps(name, order, backends, **kw):
     return MethodSpec(name, order, "quantum", None, backends, MPS_OPTIONS, open_only=True, **kw)
 
 
-def _classical(name, order, site, summary):
+def _classical(name, order, site, summary, max_substep=None):
+    if max_substep is None:
+        max_substep = 1.0 if order == 2 else abs(W0)
     return MethodSpec(name, order, "classical", (site,), {"numba": "classical.engine:ClassicalEngine"},
-                      CLASSICAL_OPTIONS, max_substep=1.0 if order == 2 else abs(W0), nearest_neighbour=True,
-                      summary=summary)
+                      CLASSICAL_OPTIONS, max_substep=max_substep, nearest_neighbour=True, summary=summary)
+
+
+#: linear stability limits x_s of the optimized rotor schemes (dt * omega_max < x_s on the harmonic
+#: oscillator; ``schemes.linear_stability``, rounded down, checked by tests/classical/test_classical_schemes.py):
+#: as a leapfrog-equivalent largest substep 2 / x_s, so the integrator's bound 2 / (substep * omega) is x_s / omega
+ROTOR_STABILITY = {"aba864": 3.14, "srkn6b": 3.16, "srkn14a": 3.14}
 
 
 _TEBD = {"tenpy": "tenpy_tebd:TenpyTEBD", "quimb": "quimb_tebd:QuimbTEBD"}
@@ -188,6 +203,16 @@ METHOD_SPECS = {s.name: s for s in (
     _classical("yoshida4", 4, "rotor", "Yoshida triple-jump composition of leapfrog"),
     _classical("split2", 2, "dnls", "Strang split of exact bond and on-site flows"),
     _classical("split4", 4, "dnls", "Yoshida triple-jump composition of split2"),
+    # optimized schemes (tnmbl/engines/classical/schemes.py has their coefficients and sources)
+    _classical("aba864", 4, "rotor", "ABA864 of Blanes et al. 2013 (near-integrable, 7 kicks)",
+               2.0 / ROTOR_STABILITY["aba864"]),
+    _classical("srkn6b", 4, "rotor", "SRKN6b of Blanes & Moan 2002 (7 kicks)", 2.0 / ROTOR_STABILITY["srkn6b"]),
+    _classical("srkn14a", 6, "rotor", "SRKN14a of Blanes & Moan 2002 (14 kicks)", 2.0 / ROTOR_STABILITY["srkn14a"]),
+    _classical("suzuki5", 4, "dnls", "Suzuki's 5-stage composition of split2", COMPOSITIONS["suzuki5"].max_substep),
+    _classical("mclachlan5", 4, "dnls", "McLachlan's 5-stage composition of split2",
+               COMPOSITIONS["mclachlan5"].max_substep),
+    _classical("kahanli9", 6, "dnls", "Kahan & Li's 9-stage composition of split2",
+               COMPOSITIONS["kahanli9"].max_substep),
 )}
 
 

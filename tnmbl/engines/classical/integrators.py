@@ -1,6 +1,6 @@
 """The two integrator strategies behind :class:`~tnmbl.engines.classical.ClassicalEngine`:
-:class:`RotorIntegrator` (leapfrog / Yoshida-4 kick-drift, optional velocity-flip noise,
-Langevin) and :class:`DnlsIntegrator` (exact-flow split 2 / 4). Each holds its batch in the
+:class:`RotorIntegrator` (leapfrog / Yoshida-4 / optimized kick-drift schemes, optional velocity-flip noise,
+Langevin) and :class:`DnlsIntegrator` (exact-flow split 2 / 4 and optimized compositions). Each holds its batch in the
 ``[block][site][lane]`` layout, its stability bound and its call of the compiled kernel
 (:mod:`tnmbl.engines.classical.kernels`, unchanged); the engine holds what they share.
 """
@@ -14,14 +14,19 @@ import numpy as np
 from ...errors import OptionError, fail
 from ..methods import W0, W1
 from . import kernels
+from .schemes import COMPOSITIONS, ROTOR_SCHEMES
 
 
 def _drift_kick(method):
-    """Drift coefficients ``a`` (len s+1) and kick coefficients ``b`` (len s) of one step."""
+    """Drift coefficients ``a`` (len s+1) and kick coefficients ``b`` (len s) of one step
+    (the optimized schemes' tables: :data:`.schemes.ROTOR_SCHEMES`)."""
     if method == "leapfrog":
         return np.array([0.5, 0.5]), np.array([1.0])
-    w1, w0 = W1, W0
-    return np.array([w1 / 2, (w0 + w1) / 2, (w0 + w1) / 2, w1 / 2]), np.array([w1, w0, w1])
+    if method == "yoshida4":
+        w1, w0 = W1, W0
+        return np.array([w1 / 2, (w0 + w1) / 2, (w0 + w1) / 2, w1 / 2]), np.array([w1, w0, w1])
+    scheme = ROTOR_SCHEMES[method]
+    return np.array(scheme.a, dtype=float), np.array(scheme.b, dtype=float)
 
 
 def _threads(threads):
@@ -203,8 +208,10 @@ class DnlsIntegrator:
 
         if self.method == "split2":
             seq = strang(1.0)
-        else:
+        elif self.method == "split4":
             seq = strang(W1) + strang(W0) + strang(W1)
+        else:  # an optimized composition of the Strang step (schemes.COMPOSITIONS)
+            seq = [fc for c in COMPOSITIONS[self.method].gamma for fc in strang(c)]
         merged = []
         for k, c in seq:
             if merged and merged[-1][0] == k:

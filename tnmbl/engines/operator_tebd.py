@@ -274,17 +274,31 @@ def mps_from_coefficients(sites, tensors):
     return psi
 
 
-def _split(coeff, n):
-    """Dense coefficient tensor ``(n,)*k`` -> list of ``k`` tensors ``(vL, n, vR)`` by SVDs."""
+def _split(coeff, n, charges=None):
+    """Dense coefficient tensor ``(n,)*k`` -> list of ``k`` tensors ``(vL, n, vR)`` by SVDs.
+
+    With the basis ``charges``, every left singular vector is cleaned to the one charge sector
+    it belongs to (SVD round-off outside it would make TeNPy refuse the tensor), and the rest
+    is recomputed as the projection on the cleaned vectors, so the split stays exact.
+    """
     k = coeff.ndim
+    qb = np.zeros(n, dtype=int) if charges is None else np.asarray(charges, dtype=int)
     out = []
     rest = coeff.reshape(1, -1)
+    left_q = np.zeros(1, dtype=int)
     for _ in range(k - 1):
         r = rest.shape[0]
-        u, s, vh = np.linalg.svd(rest.reshape(r * n, -1), full_matrices=False)
+        mat = rest.reshape(r * n, -1)
+        row_q = (left_q[:, None] + qb[None, :]).ravel()
+        u, s, _ = np.linalg.svd(mat, full_matrices=False)
         keep = max(1, int((s > _TINY * max(s[0], 1e-300)).sum()))
-        out.append(u[:, :keep].reshape(r, n, keep))
-        rest = s[:keep, None] * vh[:keep]
+        u = u[:, :keep].copy()
+        col_q = row_q[np.argmax(np.abs(u), axis=0)]
+        u[row_q[:, None] != col_q[None, :]] = 0.0
+        u, _ = np.linalg.qr(u)  # re-orthonormalise (the cleaned part is round-off)
+        out.append(u.reshape(r, n, keep))
+        rest = u.conj().T @ mat
+        left_q = col_q
     out.append(rest.reshape(rest.shape[0], n, 1))
     return out
 
@@ -389,7 +403,8 @@ class OperatorTEBD:
         self.chain, self.dt, self.method, self.order = chain, float(dt), method, ORDERS[method]
         self.gamma, self.l_star, self.daoe_every = float(gamma), l_star, int(daoe_every)
         self.direction, self.conserve = direction, bool(conserve)
-        self.trunc_params = {"chi_max": int(chi_max), "svd_min": float(svd_cutoff)}
+        # svd_cutoff = 0: keep every non-zero value (TeNPy takes log(svd_min), so 0 is passed as None)
+        self.trunc_params = {"chi_max": int(chi_max), "svd_min": float(svd_cutoff) if svd_cutoff > 0 else None}
         self.basis = operator_basis(chain.site, conserve)
         self.charge = self._check_operator(ops)
         self.site = operator_site(self.basis, chain.site.charge_name, conserve)
@@ -399,7 +414,8 @@ class OperatorTEBD:
         self._daoe = daoe_mpo(self.sites, self.basis.identity, self.gamma, l_star) if self.gamma > 0 else None
         from tenpy.algorithms.tebd import TEBDEngine
 
-        self.engine = TEBDEngine(self.psi, self.model, {"order": self.order, "trunc_params": self.trunc_params})
+        self.engine = TEBDEngine(self.psi, self.model, {"order": self.order, "trunc_params": self.trunc_params,
+                                                        "preserve_norm": False})
         self.step = 0
         self.daoe_truncation_error = 0.0
         self.n_daoe = 0
@@ -428,7 +444,7 @@ class OperatorTEBD:
         e = np.zeros((1, n, 1), dtype=complex)
         e[0, self.basis.identity, 0] = 1.0
         coeff = self.basis.coefficients(op.matrix, k)
-        return [e] * op.start + _split(coeff, n) + [e] * (L - op.start - k)
+        return [e] * op.start + _split(coeff, n, self.basis.charges) + [e] * (L - op.start - k)
 
     def _initial_mps(self, ops):
         tensors = self._local_mps(ops[0])
@@ -537,7 +553,7 @@ class OperatorTEBD:
 # ----------------------------------------------------------------------------------------------
 # infinite-temperature correlations
 # ----------------------------------------------------------------------------------------------
-def infinite_t_correlations(chain, a_ops, b, *, t_max, dt=0.05, output_dt=None, **options):
+def infinite_t_correlations(chain, a_ops, b, *, t_max, dt=0.05, output_dt=None, connected=False, **options):
     r""":math:`C_k(t) = \langle A_k(t) B\rangle_{\beta=0} = {\rm Tr}[A_k(t) B]/D` for every ``k``.
 
     One evolution: :math:`{\rm Tr}[A_k(t)B] = {\rm Tr}[A_k\, e^{-iHt}Be^{iHt}]`, so ``B`` is
@@ -549,6 +565,8 @@ def infinite_t_correlations(chain, a_ops, b, *, t_max, dt=0.05, output_dt=None, 
     b : LocalOp or list of LocalOp (their sum)
     t_max, dt, output_dt : float
         Final time, step, output interval (multiples of ``dt``; default ``output_dt = dt``).
+    connected : bool
+        Subtract :math:`\langle A_k\rangle\langle B\rangle = ({\rm Tr}A_k/D)({\rm Tr}B/D)`.
     **options
         :class:`OperatorTEBD` options (``method``, ``chi_max``, ``svd_cutoff``, ``gamma``,
         ``l_star``, ``daoe_every``, ``conserve``).
@@ -557,7 +575,10 @@ def infinite_t_correlations(chain, a_ops, b, *, t_max, dt=0.05, output_dt=None, 
     -------
     times : array (n_t,)
     values : complex array (n_t, n_a)
-    health : dict of arrays (``truncation_error``, ``chi``, ``norm``) per output time
+    health : dict of arrays (``truncation_error``, ``chi``, ``norm``) per output time, and
+        ``error_estimate`` (n_t, n_a): :math:`\|A_k\|_{HS}\,\|O\|\,\sqrt{2\epsilon}`, the size of
+        the change of the overlap when the operator moves by the discarded weight
+        :math:`\epsilon` (an estimate, first order, no Trotter error).
     """
     from ..observables.correlations import _time_grid
 
@@ -565,6 +586,8 @@ def infinite_t_correlations(chain, a_ops, b, *, t_max, dt=0.05, output_dt=None, 
         fail(OptionError, "direction", options["direction"], "set by infinite_t_correlations (schrodinger)")
     times, steps = _time_grid(t_max, dt, output_dt)
     ev = OperatorTEBD(chain, b, dt=dt, direction="schrodinger", **options)
+    d = chain.site.dim
+    a_hs = np.array([np.linalg.norm(a.matrix) / np.sqrt(d) ** len(a.sites) for a in a_ops])
     vals, health = [], {"truncation_error": [], "chi": [], "norm": []}
     for i in range(len(times)):
         if i > 0:
@@ -573,4 +596,40 @@ def infinite_t_correlations(chain, a_ops, b, *, t_max, dt=0.05, output_dt=None, 
         h = ev.health()
         for key in health:
             health[key].append(h[key])
-    return times, np.array(vals), {k: np.array(v) for k, v in health.items()}
+    health = {k: np.array(v) for k, v in health.items()}
+    health["error_estimate"] = np.outer(health["norm"] * np.sqrt(2 * health["truncation_error"]), a_hs)
+    vals = np.array(vals)
+    if connected:
+        bl = list(b) if isinstance(b, (list, tuple)) else [b]
+        tr_b = sum(np.trace(o.matrix) / d ** len(o.sites) for o in bl)
+        tr_a = np.array([np.trace(a.matrix) / d ** len(a.sites) for a in a_ops])
+        vals = vals - tr_a[None, :] * tr_b
+    return times, vals, health
+
+
+def operator_correlations(chain, a, b=None, *, t_max, dt=0.05, output_dt=None, y=None, connected=True, **options):
+    r""":math:`\langle A_x(t) B_y\rangle_{\beta=0}` for every ``x`` and one ``y``, by operator
+    TEBD (+ DAOE): the operator-engine twin of :func:`tnmbl.observables.correlations.correlations`
+    (same names ``density``, ``energy_density``, ... , same positions and ``distance``), at
+    infinite temperature only, connected by default.
+
+    Returns
+    -------
+    Correlation
+        ``values[t, x]``, ``distance[x]``, ``error_estimate``, ``truncation_error``, ``chi``,
+        ``meta`` (options, ``norm`` of the evolved operator per time).
+    """
+    from ..observables.correlations import Correlation, operator_list
+
+    a_ops, a_pos = operator_list(chain, a)
+    b_ops, b_pos = operator_list(chain, a if b is None else b)
+    y = len(b_ops) // 2 if y is None else y
+    if isinstance(y, bool) or not isinstance(y, (int, np.integer)) or not 0 <= y < len(b_ops):
+        fail(OptionError, "y", y, f"must index the {len(b_ops)} operators B")
+    times, v, health = infinite_t_correlations(chain, a_ops, b_ops[y], t_max=t_max, dt=dt, output_dt=output_dt,
+                                               connected=connected, **options)
+    meta = dict(options, engine="operator_tebd", ensemble="beta=0",
+                a=a if isinstance(a, str) else f"{len(a_ops)} LocalOps", y=y, dt=dt, connected=connected,
+                norm=health["norm"])
+    return Correlation(times, a_pos - b_pos[y], v, health["error_estimate"], health["truncation_error"],
+                       health["chi"], meta)

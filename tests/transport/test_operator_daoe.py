@@ -1,0 +1,287 @@
+"""Operator TEBD + DAOE (:mod:`tnmbl.engines.operator_tebd`) and the diffusion estimator.
+
+References:
+
+* gamma = 0 against the exact evolution of the *same Trotter circuit* (dense ``D x D``
+  operators, gates ``exp(-i tau h_b)`` in TeNPy's Suzuki order) for the spin models at
+  L = 8 (tolerance 1e-10: no truncation, only round-off), and against exact
+  :math:`e^{iHt}` (:mod:`tnmbl.engines.exact_thermal`) for Bose-Hubbard (n_max = 2, d = 3)
+  where the TEBD4 Trotter error is below 1e-10 (g = 0.3); the spin models against exact
+  :math:`e^{iHt}` need dt = 1/160 for 1e-8 (Trotter error 3e-8 at dt = 1/80): ``slow``.
+* the DAOE MPO against weights put on explicitly built operator strings (d = 2 and 3);
+* the sum rules of the charge and the energy at several gamma (the bound is the truncation
+  estimate); l_star = 1 breaks the energy sum rule (the control that shows the test bites);
+* the XX chain against the Bessel form.
+"""
+
+from functools import reduce
+
+import numpy as np
+import pytest
+import scipy.linalg as sla
+from scipy.special import jv
+
+import tnmbl.engines.operator_tebd as ot
+from tnmbl.chain import LocalOp, boson, charge_densities, energy_densities, spin_half
+from tnmbl.engines.exact_thermal import exact_correlations
+from tnmbl.errors import ObservableError, OptionError
+from tnmbl.models.quantum import bose_hubbard, xxz, xxz_with_bath
+from tnmbl.states.mixed import Thermal
+from tnmbl.testing import embed
+from tnmbl.transport.diffusion import diffusion_constant
+
+EXACT = dict(chi_max=4096, svd_cutoff=1e-14)
+
+
+def spin_models():
+    return {"xxz": xxz(8, g=1.0, J=0.4, W=1.0, seed=2),
+            "xxz_with_bath": xxz_with_bath(8, g=1.0, J=0.3, W=3.0, bath=(0, 3), bath_hx=0.6, seed=3)}
+
+
+# ------------------------------------------------------------------------------------------ basis
+@pytest.mark.parametrize("site", [spin_half(), boson(2)], ids=["d2", "d3"])
+@pytest.mark.parametrize("conserve", [True, False])
+def test_operator_basis(site, conserve):
+    b = ot.operator_basis(site, conserve)
+    d = site.dim
+    gram = np.einsum("mab,nab->mn", b.matrices.conj(), b.matrices)
+    assert np.abs(gram - np.eye(d * d)).max() < 1e-14
+    assert np.abs(b.matrices[b.identity] - np.eye(d) / np.sqrt(d)).max() < 1e-15
+    assert np.all(np.diff(b.charges) >= 0)
+    for m, q in zip(b.matrices, b.charges):  # every element has its charge: q_ket - q_bra
+        rows, cols = np.nonzero(np.abs(m) > 1e-14)
+        dq = site.charges[rows] - site.charges[cols]
+        assert np.all(dq == q) if conserve else q == 0
+    rng = np.random.default_rng(1)
+    m = rng.normal(size=(d * d, d * d)) + 1j * rng.normal(size=(d * d, d * d))
+    c = b.coefficients(m, 2)
+    assert np.abs(b.matrix(c) - m).max() < 1e-13
+    assert abs(np.vdot(c, c) - np.trace(m.conj().T @ m) / d**2) < 1e-12  # Tr[O^dag O]/D = |c|^2
+
+
+# ------------------------------------------------------------------------------- gamma = 0 vs exact
+def trotter_circuit_reference(chain, a_ops, b, times, dt, order, direction="schrodinger"):
+    """Tr[A_k O(t)]/D with O evolved by the dense gates of TeNPy's Suzuki-Trotter schedule."""
+    from tenpy.algorithms.tebd import TEBDEngine
+
+    L, d = chain.L, chain.site.dim
+    h = [embed(op, L, d) for op in energy_densities(chain)]  # bond b on sites (b, b+1) = TeNPy bond b+1
+    taus = TEBDEngine.suzuki_trotter_time_steps(order)
+    cache = {}
+
+    def gate(j, bond):
+        if (j, bond) not in cache:
+            cache[j, bond] = sla.expm(-1j * taus[j] * dt * h[bond])
+        return cache[j, bond]
+
+    O = embed(b, L, d)
+    A = [embed(a, L, d) for a in a_ops]
+    out, step = [], 0
+    for t in times:
+        n = int(round(t / dt)) - step
+        for j, odd in TEBDEngine.suzuki_trotter_decomposition(order, n):
+            for tb in range(int(odd) % 2, L, 2):  # TeNPy bond tb acts on sites (tb-1, tb)
+                if tb == 0:
+                    continue
+                U = gate(j, tb - 1)
+                O = U @ O @ U.conj().T if direction == "schrodinger" else U.conj().T @ O @ U
+        step += n
+        out.append([np.trace(a @ O) / d**L for a in A])
+    return np.array(out)
+
+
+@pytest.mark.parametrize("name", ["xxz", "xxz_with_bath"])
+def test_gamma0_equals_same_trotter_circuit(name):
+    chain = spin_models()[name]
+    for ops in (charge_densities(chain), energy_densities(chain)):
+        b = ops[len(ops) // 2]
+        times, v, health = ot.infinite_t_correlations(chain, ops, b, t_max=0.6, dt=0.1, output_dt=0.3,
+                                                      method="tebd4", **EXACT)
+        ref = trotter_circuit_reference(chain, ops, b, times, 0.1, 4)
+        assert np.abs(ref).max() > 0.1
+        err = np.abs(v - ref).max()
+        assert err < 1e-10, f"{name}: |operator TEBD4 - same circuit| = {err:.2e}"
+    # the Heisenberg direction and TEBD2 through the same reference
+    ops = charge_densities(chain)
+    ev = ot.OperatorTEBD(chain, ops[3], dt=0.1, method="tebd2", direction="heisenberg", **EXACT)
+    ev.advance(4)
+    ref = trotter_circuit_reference(chain, ops, ops[3], [0.4], 0.1, 2, direction="heisenberg")[0]
+    assert np.abs(ev.overlaps(ops) - ref).max() < 1e-10
+
+
+def check_vs_exact(chain, t_max, dt, tol):
+    q, h = charge_densities(chain), energy_densities(chain)
+    bq, bh = q[len(q) // 2], h[len(h) // 2]
+    out_dt = t_max / 2
+    tq, vq, _ = ot.infinite_t_correlations(chain, q + h, bq, t_max=t_max, dt=dt, output_dt=out_dt, **EXACT)
+    _, vh, _ = ot.infinite_t_correlations(chain, q + h, bh, t_max=t_max, dt=dt, output_dt=out_dt, **EXACT)
+    ref = exact_correlations(chain, Thermal(0.0), q + h, [bq, bh], tq)
+    for v, r, what in ((vq, ref[:, :, 0], "density"), (vh, ref[:, :, 1], "energy density")):
+        assert np.abs(r[-1]).max() > 0.05
+        err = np.abs(v - r).max()
+        assert err < tol, f"{chain.name} {what}: |operator TEBD4 - exact| = {err:.2e}"
+
+
+def test_gamma0_equals_exact_bose_hubbard():
+    # d = 3, g = 0.3: the TEBD4 Trotter error is small (2.4e-11 at dt = 1/80, t = 0.5), so exact e^{iHt}
+    # is the reference
+    check_vs_exact(bose_hubbard(8, U=1.0, g=0.3, n_max=2, W=0.5, seed=1), t_max=0.4, dt=0.025, tol=1e-8)
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("name", ["xxz", "xxz_with_bath"])
+def test_gamma0_equals_exact_spin_models(name):
+    # measured Trotter error at dt = 1/80, t = 0.5: 7.7e-9 (xxz), 3.3e-8 (bath): halve dt
+    check_vs_exact(spin_models()[name], t_max=0.5, dt=1 / 160, tol=1e-8)
+
+
+# ---------------------------------------------------------------------------------------- DAOE MPO
+def random_operator(site, L, rng, charge=None):
+    d = site.dim
+    D = d**L
+    m = rng.normal(size=(D, D)) + 1j * rng.normal(size=(D, D))
+    if charge is not None:
+        q = reduce(lambda a, b: (a[:, None] + b[None, :]).ravel(), [np.asarray(site.charges)] * L)
+        m[q[:, None] - q[None, :] != charge] = 0.0
+    return m
+
+
+def strings_reference(basis, m, L, gamma, l_star):
+    """Project m onto every basis string explicitly and weight it by exp(-gamma max(0, l - l_star))."""
+    n = basis.n
+    out = np.zeros_like(m)
+    for mu in np.ndindex(*(n,) * L):
+        P = reduce(np.kron, [basis.matrices[i] for i in mu])
+        ell = sum(i != basis.identity for i in mu)
+        out += np.exp(-gamma * max(0, ell - l_star)) * np.trace(P.conj().T @ m) * P
+    return out
+
+
+@pytest.mark.parametrize("site, L, conserve, charge", [
+    (spin_half(), 4, False, None), (spin_half(), 4, True, 2), (boson(2), 3, False, None), (boson(2), 3, True, -1)],
+    ids=["d2", "d2-charged", "d3", "d3-charged"])
+@pytest.mark.parametrize("l_star", [1, 2])
+def test_daoe_mpo_equals_string_projection(site, L, conserve, charge, l_star):
+    rng = np.random.default_rng(7)
+    basis = ot.operator_basis(site, conserve)
+    sites = [ot.operator_site(basis, site.charge_name, conserve)] * L
+    m = random_operator(site, L, rng, charge)
+    psi = ot.mps_from_coefficients(sites, ot._split(basis.coefficients(m, L), basis.n, basis.charges))
+    assert np.abs(basis.matrix(ot.dense_coefficients(psi)) - m).max() < 1e-12  # the MPS is m
+    gamma = 0.7
+    err = ot.daoe_mpo(sites, basis.identity, gamma, l_star).apply(
+        psi, {"compression_method": "SVD", "trunc_params": {"chi_max": 10**6, "svd_min": None}})
+    got = basis.matrix(ot.dense_coefficients(psi))
+    ref = strings_reference(basis, m, L, gamma, l_star)
+    assert np.abs(ref - m).max() > 0.1  # the weights changed something
+    assert np.abs(got - ref).max() < 1e-12 * max(1.0, np.abs(m).max())
+    assert err.eps < 1e-20
+    # the engine's dense weights agree with the explicit count
+    c = basis.coefficients(m, L)
+    w = ot.daoe_weights(L, basis.n, basis.identity, gamma, l_star)
+    assert np.abs(basis.matrix(w * c) - ref).max() < 1e-12 * max(1.0, np.abs(m).max())
+
+
+# ---------------------------------------------------------------------------------------- sum rules
+SUM_CHAIN = dict(L=10, g=1.0, J=0.5, W=0.5, seed=4)
+
+
+def sum_drift(name, gamma, l_star):
+    chain = xxz(**SUM_CHAIN)
+    ops = charge_densities(chain) if name == "density" else energy_densities(chain)
+    times, v, health = ot.infinite_t_correlations(chain, ops, ops[len(ops) // 2], t_max=2.0, dt=0.1, output_dt=0.5,
+                                                  method="tebd4", chi_max=24, svd_cutoff=1e-12, gamma=gamma,
+                                                  l_star=l_star, connected=True)
+    total = v.sum(axis=1)
+    return np.abs(total - total[0]), health
+
+
+@pytest.mark.parametrize("name", ["density", "energy_density"])
+@pytest.mark.parametrize("gamma", [0.0, 0.2, 1.0])
+def test_sum_rules(name, gamma):
+    drift, health = sum_drift(name, gamma, l_star=2)
+    # bound: the truncation estimate of every term, summed; + the TEBD4 Trotter error of the energy sum
+    bound = health["error_estimate"].sum(axis=1) + 1e-8
+    assert np.all(drift <= bound), f"{name} gamma={gamma}: drift {drift.max():.2e} vs bound {bound}"
+    assert health["truncation_error"][-1] > 0  # chi = 24 truncates: the bound is not trivially 0
+    if gamma > 0:
+        assert health["norm"][-1] < 0.9 * health["norm"][0]  # DAOE damped the operator
+        assert drift.max() < 1e-3
+
+
+def test_energy_sum_rule_needs_l_star_2():
+    # the two-site energy density has strings of length 2: l_star = 1 damps them (the control)
+    drift, health = sum_drift("energy_density", 1.0, l_star=1)
+    assert drift.max() > 100 * (health["error_estimate"][-1].sum() + 1e-8)
+
+
+# --------------------------------------------------------------------------------------- XX chain
+def test_xx_chain_bessel():
+    r"""H = g sum (X X + Y Y) = 2g sum (S+ S- + h.c.): Jordan-Wigner hopping 2g, dispersion 4g cos k,
+    so <Z_x(t) Z_0> = 4 |<c_x(t) c_0^+>|^2 / ... = J_x(4 g t)^2 at infinite temperature (infinite chain).
+    g = 0.25 keeps the front (4 g t = 10 sites at t = 10) 10 sites from the ends of L = 40."""
+    g, L = 0.25, 40
+    c = ot.operator_correlations(xxz(L, g=g, J=0.0), "density", t_max=10.0, dt=0.2, output_dt=1.0, method="tebd4",
+                                 chi_max=64, svd_cutoff=1e-12)
+    ref = jv(c.distance[None, :], 4 * g * c.times[:, None]) ** 2
+    err = np.abs(c.values - ref).max()
+    assert err < 1e-6, f"XX chain: max |C - J_x(4gt)^2| = {err:.2e} (measured 4.4e-7 at dt = 0.2)"
+    assert c.chi.max() <= 8  # a free-fermion bilinear: bounded operator entanglement
+    d = diffusion_constant(c.times, c.distance, c.values)
+    # ballistic: sigma^2 = sum_x x^2 J_x(z)^2 = z^2 / 2 = 8 g^2 t^2, so D(t) = 8 g^2 t
+    assert np.abs(d.variance - 8 * g**2 * c.times**2).max() < 1e-4
+    assert np.abs(d.D[1:-1] - 8 * g**2 * c.times[1:-1]).max() < 1e-4
+
+
+# ---------------------------------------------------------------------------------------- estimator
+def test_diffusion_estimator_gaussian():
+    D, x = 0.37, np.arange(-60, 61, dtype=float)
+    t = np.linspace(2.0, 20.0, 10)
+    prof = np.exp(-((x[None, :] - 1.5) ** 2) / (4 * D * t[:, None]))
+    prof *= 2.5 / prof.sum(axis=1, keepdims=True)
+    res = diffusion_constant(t, x, prof)
+    assert np.abs(res.D - D).max() < 1e-3  # discrete lattice Gaussian: sigma^2 = 2 D t up to ~exp(-pi^2 D t)
+    assert np.allclose(res.total, 2.5) and np.allclose(res.centre, 1.5)
+    with pytest.raises(ObservableError):
+        diffusion_constant(t[:2], x, prof[:2])
+
+
+# --------------------------------------------------------------------------------------- refusals
+@pytest.fixture
+def no_compute(monkeypatch):
+    """Any refusal must come before the superoperators are built."""
+    def boom(*a, **k):
+        raise AssertionError("computed before refusing")
+    monkeypatch.setattr(ot, "superoperator", boom)
+
+
+@pytest.mark.parametrize("kwargs, key", [
+    (dict(gamma=-0.1, l_star=2), "gamma"),
+    (dict(gamma=float("nan"), l_star=2), "gamma"),
+    (dict(gamma=0.1, l_star=0), "l_star"),
+    (dict(gamma=0.1), "l_star"),
+    (dict(gamma=0.1, l_star=2, daoe_every=0), "daoe_every"),
+    (dict(dt=0.0), "dt"),
+    (dict(chi_max=0), "chi_max"),
+    (dict(method="rk4"), "method"),
+])
+def test_bad_options_refused(no_compute, kwargs, key):
+    chain = xxz(6)
+    with pytest.raises(OptionError) as exc:
+        ot.OperatorTEBD(chain, charge_densities(chain)[2], **kwargs)
+    assert exc.value.key == key
+
+
+def test_charge_breaking_operator_refused(no_compute):
+    chain = xxz(6)
+    x = LocalOp((2,), spin_half().op("X").astype(complex))
+    with pytest.raises(ObservableError) as exc:
+        ot.OperatorTEBD(chain, x)  # conserve defaults to True for xxz
+    assert exc.value.key == "operator" and "conserve=False" in exc.value.fix
+    bath = xxz_with_bath(6, bath=(0, 3), bath_hx=0.5)
+    with pytest.raises(OptionError) as exc:
+        ot.OperatorTEBD(bath, x, conserve=True)
+    assert exc.value.key == "conserve"
+    with pytest.raises(OptionError) as exc:
+        ot.OperatorTEBD(xxz(6, bc="periodic"), x, conserve=False)
+    assert exc.value.key == "method"

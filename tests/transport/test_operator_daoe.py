@@ -186,7 +186,7 @@ def test_charged_operator_correlation(conserve):
     assert np.abs(v - ref).max() < 1e-9  # measured 3.0e-10 (TEBD4 Trotter error at dt = 0.01)
 
 
-def test_daoe_every_and_chunking():
+def test_daoe_every_chunking_and_resume():
     chain = xxz(6, g=1.0, J=0.4, W=1.0, seed=2)
     q = charge_densities(chain)
     kw = dict(dt=0.1, method="tebd2", gamma=0.3, l_star=1, daoe_every=2, **EXACT)
@@ -197,6 +197,15 @@ def test_daoe_every_and_chunking():
     assert one.n_daoe == many.n_daoe == 2  # after steps 2 and 4
     assert np.abs(one.overlaps(q) - many.overlaps(q)).max() < 1e-12
     assert one.norm() < 0.9  # the damping acted
+    # resume: a fresh engine continued from the resume data equals the uninterrupted run
+    a, b = ot.OperatorTEBD(chain, q[2], **kw), ot.OperatorTEBD(chain, q[2], **kw)
+    a.advance(3)
+    b.set_resume_data(a.get_resume_data())
+    a.advance(3)
+    b.advance(3)
+    assert np.abs(a.overlaps(q) - b.overlaps(q)).max() < 1e-13 and a.n_daoe == b.n_daoe == 3
+    assert a.truncation_error == pytest.approx(b.truncation_error, abs=1e-15)
+    assert a.entanglement().shape == (chain.L - 1,) and a.entanglement().max() > 0.1
     plain = ot.OperatorTEBD(chain, q[2], **dict(kw, gamma=0.0))
     plain.advance(5)
     assert plain.n_daoe == 0 and abs(plain.norm() - 1.0) < 1e-12  # unitary: Tr[Z^2]/D = 1 kept

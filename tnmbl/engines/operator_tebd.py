@@ -439,15 +439,20 @@ class OperatorTEBD:
         self.psi = self._initial_mps(ops)
         self.model = self._model()
         self._daoe = daoe_mpo(self.sites, self.basis.identity, self.gamma, l_star) if self.gamma > 0 else None
+        self.engine = None  # TeNPy's TEBD engine, built at the first step (see _start_engine)
+        self.step = 0
+        self.daoe_truncation_error = 0.0
+        self.tebd_truncation_error_before = 0.0  # TEBD discarded weight of engines before a resume
+        self.n_daoe = 0
+
+    # -- set-up ----------------------------------------------------------------------------
+    def _start_engine(self):
+        # built lazily: a TeNPy engine that never runs warns about unused options at deletion
         self.engine = _light_cone_engine()(self.psi, self.model,
                                            {"order": self.order, "trunc_params": self.trunc_params,
                                             "preserve_norm": False})
         self.engine.identity = self.basis.identity
-        self.step = 0
-        self.daoe_truncation_error = 0.0
-        self.n_daoe = 0
 
-    # -- set-up ----------------------------------------------------------------------------
     def _check_operator(self, ops):
         from .purification import op_charge
 
@@ -522,6 +527,8 @@ class OperatorTEBD:
                 chunk = n_steps
             else:
                 chunk = min(n_steps, self.daoe_every - self.step % self.daoe_every)
+            if self.engine is None:
+                self._start_engine()
             self.engine.run_evolution(chunk, self.dt)
             self.step += chunk
             n_steps -= chunk
@@ -539,15 +546,37 @@ class OperatorTEBD:
     def truncation_error(self):
         """Discarded weight so far: TEBD (per-bond record; TeNPy's ``trunc_err`` counts twice)
         plus the DAOE compressions."""
-        return float(sum(e.eps for e in self.engine._trunc_err_bonds)) + self.daoe_truncation_error
+        tebd = 0.0 if self.engine is None else float(sum(e.eps for e in self.engine._trunc_err_bonds))
+        return tebd + self.tebd_truncation_error_before + self.daoe_truncation_error
 
     def norm(self):
         r""":math:`\sqrt{{\rm Tr}[O^\dagger O]/D}` of the current operator."""
         return float(abs(self.psi.norm))
 
     def health(self):
+        """``truncation_error`` (TEBD + DAOE compression), ``chi``, ``norm``, ``n_daoe``."""
         return {"truncation_error": self.truncation_error, "chi": int(max(self.psi.chi)),
                 "norm": self.norm(), "n_daoe": self.n_daoe}
+
+    def entanglement(self):
+        """Operator entanglement entropy (natural log) on every bond, of the normalised operator."""
+        return np.asarray(self.psi.entanglement_entropy(), float)
+
+    def get_resume_data(self):
+        """What a checkpoint needs (TeNPy ``hdf5_io`` can store it): the operator MPS, the step and
+        the accumulated health figures."""
+        return {"psi": self.psi.copy(), "step": self.step, "n_daoe": self.n_daoe,
+                "tebd_truncation_error": self.truncation_error - self.daoe_truncation_error,
+                "daoe_truncation_error": self.daoe_truncation_error}
+
+    def set_resume_data(self, data):
+        """Continue from :meth:`get_resume_data` (same chain and options)."""
+        self.psi = data["psi"].copy()
+        self.step, self.n_daoe = int(data["step"]), int(data["n_daoe"])
+        self.daoe_truncation_error = float(data["daoe_truncation_error"])
+        if self.engine is not None:  # its record is in the resume data: start a new one at the next step
+            self.engine = None
+        self.tebd_truncation_error_before = float(data["tebd_truncation_error"])
 
     def overlaps(self, local_ops):
         r""":math:`{\rm Tr}[A_k\, O]/D` for every :class:`LocalOp` ``A_k`` (contiguous sites),

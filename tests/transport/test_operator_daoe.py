@@ -140,6 +140,20 @@ def exact_infinite_t(chain, a_ops, b_ops, times):
     return out / chain.site.dim ** chain.L
 
 
+def test_currents_equal_same_trotter_circuit():
+    # three-site energy currents and two-site charge currents as B and as A (Green-Kubo integrands)
+    from tnmbl.chain import charge_currents, energy_currents
+
+    chain = spin_models()["xxz"]
+    for ops in (energy_currents(chain), charge_currents(chain)):
+        b = ops[len(ops) // 2]
+        times, v, _ = ot.infinite_t_correlations(chain, ops, b, t_max=0.4, dt=0.1, output_dt=0.2, method="tebd4",
+                                                 **EXACT)
+        ref = trotter_circuit_reference(chain, ops, b, times, 0.1, 4)
+        assert np.abs(ref).max() > 0.1
+        assert np.abs(v - ref).max() < 1e-10
+
+
 def check_vs_exact(chain, t_max, dt, tol, cutoff=1e-14):
     q, h = charge_densities(chain), energy_densities(chain)
     bq, bh = q[len(q) // 2], h[len(h) // 2]

@@ -408,6 +408,19 @@ def test_bad_options_refused(no_compute, kwargs, key):
     assert exc.value.key == key
 
 
+def test_bad_time_grid_refused(no_compute):
+    chain = xxz(6)
+    q = charge_densities(chain)
+    for kw, key in ((dict(t_max=1.0, dt=0.1, output_dt=0.25), "output_dt"), (dict(t_max=1.05, dt=0.1), "t_max"),
+                    (dict(t_max=1.0, dt=-0.1), "dt"), (dict(t_max=1.0, dt=0.1, direction="heisenberg"), "direction")):
+        with pytest.raises(OptionError) as exc:
+            ot.infinite_t_correlations(chain, q, q[2], **kw)
+        assert exc.value.key == key
+    with pytest.raises(OptionError) as exc:
+        ot.operator_correlations(chain, "density", t_max=1.0, dt=0.1, y=99)
+    assert exc.value.key == "y"
+
+
 def test_charge_breaking_operator_refused(no_compute):
     chain = xxz(6)
     x = LocalOp((2,), spin_half().op("X").astype(complex))

@@ -640,11 +640,16 @@ def infinite_t_correlations(chain, a_ops, b, *, t_max, dt=0.05, output_dt=None, 
         the change of the overlap when the operator moves by the discarded weight
         :math:`\epsilon` (an estimate, first order, no Trotter error).
     """
-    from ..observables.correlations import _time_grid
+    from ..timegrid import n_steps
 
     if "direction" in options:
         fail(OptionError, "direction", options["direction"], "set by infinite_t_correlations (schrodinger)")
-    times, steps = _time_grid(t_max, dt, output_dt)
+    if isinstance(dt, bool) or not isinstance(dt, (int, float, np.floating, np.integer)) or not np.isfinite(dt) \
+            or not dt > 0:
+        fail(OptionError, "dt", dt, "the time step must be a finite number > 0", "e.g. dt=0.05")
+    output_dt = dt if output_dt is None else output_dt
+    steps = n_steps("output_dt", output_dt, dt, minimum=1)
+    times = np.arange(n_steps("t_max", t_max, output_dt) + 1) * output_dt
     ev = OperatorTEBD(chain, b, dt=dt, direction="schrodinger", **options)
     d = chain.site.dim
     a_hs = np.array([np.linalg.norm(a.matrix) / np.sqrt(d) ** len(a.sites) for a in a_ops])

@@ -21,7 +21,7 @@ from pathlib import Path
 
 import numpy as np
 
-from tnmbl.engines.operator_tebd import operator_correlations
+from tnmbl.evolution.operator_correlations import operator_correlations
 from tnmbl.models.quantum import bose_hubbard, xxz
 from tnmbl.transport.diffusion import diffusion_constant
 

@@ -21,7 +21,9 @@ import pytest
 import scipy.linalg as sla
 from scipy.special import jv
 
+import tnmbl.engines.operator_space as os_
 import tnmbl.engines.operator_tebd as ot
+import tnmbl.evolution.operator_correlations as oc
 from tnmbl.chain import LocalOp, boson, charge_densities, energy_densities, spin_half
 from tnmbl.engines.exact_thermal import exact_correlations
 from tnmbl.errors import ObservableError, OptionError
@@ -42,7 +44,7 @@ def spin_models():
 @pytest.mark.parametrize("site", [spin_half(), boson(2)], ids=["d2", "d3"])
 @pytest.mark.parametrize("conserve", [True, False])
 def test_operator_basis(site, conserve):
-    b = ot.operator_basis(site, conserve)
+    b = os_.operator_basis(site, conserve)
     d = site.dim
     gram = np.einsum("mab,nab->mn", b.matrices.conj(), b.matrices)
     assert np.abs(gram - np.eye(d * d)).max() < 1e-14
@@ -95,7 +97,7 @@ def test_gamma0_equals_same_trotter_circuit(name):
     chain = spin_models()[name]
     for ops in (charge_densities(chain), energy_densities(chain)):
         b = ops[len(ops) // 2]
-        times, v, health = ot.infinite_t_correlations(chain, ops, b, t_max=0.6, dt=0.1, output_dt=0.3,
+        times, v, health = oc.infinite_t_correlations(chain, ops, b, t_max=0.6, dt=0.1, output_dt=0.3,
                                                       method="tebd4", **EXACT)
         ref = trotter_circuit_reference(chain, ops, b, times, 0.1, 4)
         assert np.abs(ref).max() > 0.1
@@ -147,7 +149,7 @@ def test_currents_equal_same_trotter_circuit():
     chain = spin_models()["xxz"]
     for ops in (energy_currents(chain), charge_currents(chain)):
         b = ops[len(ops) // 2]
-        times, v, _ = ot.infinite_t_correlations(chain, ops, b, t_max=0.4, dt=0.1, output_dt=0.2, method="tebd4",
+        times, v, _ = oc.infinite_t_correlations(chain, ops, b, t_max=0.4, dt=0.1, output_dt=0.2, method="tebd4",
                                                  **EXACT)
         ref = trotter_circuit_reference(chain, ops, b, times, 0.1, 4)
         assert np.abs(ref).max() > 0.1
@@ -159,8 +161,8 @@ def check_vs_exact(chain, t_max, dt, tol, cutoff=1e-14):
     bq, bh = q[len(q) // 2], h[len(h) // 2]
     out_dt = t_max  # t = 0 and t_max: the reference costs two dense products per time and sector
     opts = dict(chi_max=4096, svd_cutoff=cutoff)
-    tq, vq, _ = ot.infinite_t_correlations(chain, q + h, bq, t_max=t_max, dt=dt, output_dt=out_dt, **opts)
-    _, vh, _ = ot.infinite_t_correlations(chain, q + h, bh, t_max=t_max, dt=dt, output_dt=out_dt, **opts)
+    tq, vq, _ = oc.infinite_t_correlations(chain, q + h, bq, t_max=t_max, dt=dt, output_dt=out_dt, **opts)
+    _, vh, _ = oc.infinite_t_correlations(chain, q + h, bh, t_max=t_max, dt=dt, output_dt=out_dt, **opts)
     ref = exact_infinite_t(chain, q + h, [bq, bh], tq)
     for v, r, what in ((vq, ref[:, :, 0], "density"), (vh, ref[:, :, 1], "energy density")):
         assert np.abs(r[-1]).max() > 0.05
@@ -194,7 +196,7 @@ def test_charged_operator_correlation(conserve):
     chain = xxz(6, g=1.0, J=0.4, W=1.0, seed=2)
     a = [LocalOp((x,), chain.site.op("Sp").astype(complex)) for x in range(6)]
     b = LocalOp((3,), chain.site.op("Sm").astype(complex))
-    t, v, _ = ot.infinite_t_correlations(chain, a, b, t_max=0.5, dt=0.01, output_dt=0.25, conserve=conserve, **EXACT)
+    t, v, _ = oc.infinite_t_correlations(chain, a, b, t_max=0.5, dt=0.01, output_dt=0.25, conserve=conserve, **EXACT)
     ref = exact_correlations(chain, Thermal(0.0), a, [b], t)[:, :, 0]  # full space (charged operators)
     assert np.abs(ref[-1]).max() > 0.1
     assert np.abs(v - ref).max() < 1e-9  # measured 3.0e-10 (TEBD4 Trotter error at dt = 0.01)
@@ -253,22 +255,22 @@ def strings_reference(basis, m, L, gamma, l_star):
 @pytest.mark.parametrize("l_star", [1, 2])
 def test_daoe_mpo_equals_string_projection(site, L, conserve, charge, l_star):
     rng = np.random.default_rng(7)
-    basis = ot.operator_basis(site, conserve)
-    sites = [ot.operator_site(basis, site.charge_name, conserve)] * L
+    basis = os_.operator_basis(site, conserve)
+    sites = [os_.operator_site(basis, site.charge_name, conserve)] * L
     m = random_operator(site, L, rng, charge)
-    psi = ot.mps_from_coefficients(sites, ot._split(basis.coefficients(m, L), basis.n, basis.charges))
-    assert np.abs(basis.matrix(ot.dense_coefficients(psi)) - m).max() < 1e-12  # the MPS is m
+    psi = os_.mps_from_coefficients(sites, os_._split(basis.coefficients(m, L), basis.n, basis.charges))
+    assert np.abs(basis.matrix(os_.dense_coefficients(psi)) - m).max() < 1e-12  # the MPS is m
     gamma = 0.7
-    err = ot.daoe_mpo(sites, basis.identity, gamma, l_star).apply(
+    err = os_.daoe_mpo(sites, basis.identity, gamma, l_star).apply(
         psi, {"compression_method": "SVD", "trunc_params": {"chi_max": 10**6, "svd_min": None}})
-    got = basis.matrix(ot.dense_coefficients(psi))
+    got = basis.matrix(os_.dense_coefficients(psi))
     ref = strings_reference(basis, m, L, gamma, l_star)
     assert np.abs(ref - m).max() > 0.1  # the weights changed something
     assert np.abs(got - ref).max() < 1e-12 * max(1.0, np.abs(m).max())
     assert err.eps < 1e-20
     # the engine's dense weights agree with the explicit count
     c = basis.coefficients(m, L)
-    w = ot.daoe_weights(L, basis.n, basis.identity, gamma, l_star)
+    w = os_.daoe_weights(L, basis.n, basis.identity, gamma, l_star)
     assert np.abs(basis.matrix(w * c) - ref).max() < 1e-12 * max(1.0, np.abs(m).max())
 
 
@@ -282,7 +284,7 @@ TROTTER_ALLOWANCE = {"density": 1e-12, "energy_density": 1e-4}
 def sum_drift(name, gamma, l_star, chi_max=24, svd_cutoff=1e-12, L=SUM_CHAIN["L"]):
     chain = xxz(**dict(SUM_CHAIN, L=L))
     ops = charge_densities(chain) if name == "density" else energy_densities(chain)
-    times, v, health = ot.infinite_t_correlations(chain, ops, ops[len(ops) // 2], t_max=2.0, dt=0.1, output_dt=0.5,
+    times, v, health = oc.infinite_t_correlations(chain, ops, ops[len(ops) // 2], t_max=2.0, dt=0.1, output_dt=0.5,
                                                   method="tebd4", chi_max=chi_max, svd_cutoff=svd_cutoff,
                                                   gamma=gamma, l_star=l_star, connected=True)
     total = v.sum(axis=1)
@@ -324,7 +326,7 @@ def test_xx_chain_bessel():
     g = 0.25 keeps the front (4 g t = 10 sites at t = 10) 10 sites from the ends of L = 40."""
     g, L = 0.25, 40
     # conserve=False: at chi = 4 TeNPy's charge bookkeeping costs more than it saves (2.3x slower)
-    c = ot.operator_correlations(xxz(L, g=g, J=0.0), "density", t_max=10.0, dt=0.2, output_dt=1.0, method="tebd4",
+    c = oc.operator_correlations(xxz(L, g=g, J=0.0), "density", t_max=10.0, dt=0.2, output_dt=1.0, method="tebd4",
                                  chi_max=64, svd_cutoff=1e-12, conserve=False)
     ref = jv(c.distance[None, :], 4 * g * c.times[:, None]) ** 2
     err = np.abs(c.values - ref).max()
@@ -343,7 +345,7 @@ def test_xx_chain_daoe_vs_free_fermions(l_star):
     of c_a^+ c_b (a != b) has |a - b| + 1 non-identity sites (Jordan-Wigner), so DAOE is
     M_ab -> M_ab exp(-gamma max(0, |a-b| + 1 - l_star)) and <Z_x(t) Z_0> = M_xx(t)."""
     g, L, dt, gamma = 0.25, 24, 0.2, 0.5
-    c = ot.operator_correlations(xxz(L, g=g, J=0.0), "density", t_max=4.0, dt=dt, output_dt=1.0, method="tebd4",
+    c = oc.operator_correlations(xxz(L, g=g, J=0.0), "density", t_max=4.0, dt=dt, output_dt=1.0, method="tebd4",
                                  chi_max=128, svd_cutoff=1e-12, conserve=False, gamma=gamma, l_star=l_star)
     hop = np.diag(np.full(L - 1, 2 * g), 1)
     u = sla.expm(-1j * dt * (hop + hop.T))
@@ -414,10 +416,10 @@ def test_bad_time_grid_refused(no_compute):
     for kw, key in ((dict(t_max=1.0, dt=0.1, output_dt=0.25), "output_dt"), (dict(t_max=1.05, dt=0.1), "t_max"),
                     (dict(t_max=1.0, dt=-0.1), "dt"), (dict(t_max=1.0, dt=0.1, direction="heisenberg"), "direction")):
         with pytest.raises(OptionError) as exc:
-            ot.infinite_t_correlations(chain, q, q[2], **kw)
+            oc.infinite_t_correlations(chain, q, q[2], **kw)
         assert exc.value.key == key
     with pytest.raises(OptionError) as exc:
-        ot.operator_correlations(chain, "density", t_max=1.0, dt=0.1, y=99)
+        oc.operator_correlations(chain, "density", t_max=1.0, dt=0.1, y=99)
     assert exc.value.key == "y"
 
 

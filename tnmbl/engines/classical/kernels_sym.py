@@ -1,6 +1,11 @@
 r"""The optimized splitting schemes of :mod:`.schemes` on the compiled kernels, in float64 or
 float32, behind a plain function API (arrays in, arrays out) that the engine can adopt.
 
+Longer than 400 lines for a reason: the float32 step is a copy of the float64 one with its own
+constants and compensated updates (numba compiles each variant as its own function, and the
+float64 path must stay the engine's kernel bit for bit), and the reasoning behind its round-off
+care below belongs next to the code.
+
 * :func:`rotor_evolve` -- a batch of rotor chains through ``n_steps`` of any scheme of
   :data:`.schemes.ROTOR_SCHEMES`, in float64 or float32. The step is the one of
   :func:`.kernels._rotor_advance` (layout ``[block][site][lane]``, fused kick-drift,

@@ -76,7 +76,8 @@ def plot(rows, fit, level, window, png):
     fig, (ax1, ax2) = plt.subplots(1, 2, figsize=(10, 4))
     for r in rows:
         if np.isfinite(r["t0"]):
-            ax1.semilogx(r["times"][1:] / r["t0"], smooth_log(r["times"], r["phi"], window)[1:], label=f"g = {r['g']:g}")
+            ax1.semilogx(r["times"][1:] / r["t0"], smooth_log(r["times"], r["phi"], window)[1:],
+                         label=f"g = {r['g']:g}")
     ax1.axhline(level, color="gray", lw=0.5, ls=":")
     ax1.set(xlabel=r"$t / t_0(g)$", ylabel=r"$\varphi(g, \beta=1, t)$", xlim=(1e-3, 3), ylim=(0, 1))
     ax1.legend(fontsize=8)

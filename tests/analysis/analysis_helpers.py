@@ -20,6 +20,7 @@ def load_script(name):
 def small_copy(src, dest_dir, changes, name=None):
     """``src`` (a YAML under runs/) with ``changes`` ({dotted key: value}; ``None`` deletes) and its
     output folder (or path) in ``dest_dir``, written to ``dest_dir/<name>``; returns the path."""
+    dest_dir.mkdir(parents=True, exist_ok=True)
     raw = yaml.safe_load((ROOT / src).read_text())
     for key, value in changes.items():
         *head, last = key.split(".")

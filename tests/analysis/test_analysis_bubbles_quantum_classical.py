@@ -24,7 +24,8 @@ def test_script_reads_small_sweeps_and_the_rotor_run(tmp_path):
     bh = small_copy("runs/sweeps/bubbles_quantum_classical_bh.yaml", tmp_path / "bh", dict(
         small, **{"model.n_max": 4, "evolution.chi_max": 8,
                   "sweep.points": [{}, {"evolution.chi_max": 4}, {"model.n_max": 3}]}))
-    dn = small_copy("runs/sweeps/bubbles_quantum_classical_dnls.yaml", tmp_path / "dnls", dict(small, **{"state.M": 16}))
+    dn = small_copy("runs/sweeps/bubbles_quantum_classical_dnls.yaml", tmp_path / "dnls",
+                    dict(small, **{"state.M": 16}))
     rot = small_copy("runs/bubbles_quantum_classical_rotor.yaml", tmp_path / "rotor", {
         "model.L": 16, "state.region": [6, 10], "state.M": 8, "evolution.t_final": 1.0, "observables.n_log": 8,
         "output.figure": False})

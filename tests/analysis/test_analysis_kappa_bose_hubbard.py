@@ -34,8 +34,8 @@ def test_script_end_to_end_on_small_inputs(tmp_path):
     assert not run_sweep(load_sweep(rot, workers=0))["failed"]
     out = tmp_path / "k.json"
     res = kappa.main(["--rotor", str(rot), "--window", "1", "2", "--results", str(out),
-                      "--png", str(tmp_path / "k.png"), "--quantum-L", "4", "--quantum-g-over-U", "1.0", "--quantum-chi-max", "81",
-                      "--quantum-chi-check", "40"])  # 81 = (3 x 3)^2: no truncation at L = 4
+                      "--png", str(tmp_path / "k.png"), "--quantum-L", "4", "--quantum-g-over-U", "1.0",
+                      "--quantum-chi-max", "81", "--quantum-chi-check", "40"])  # 81 = (3 x 3)^2: no truncation at L = 4
     assert (tmp_path / "k.png").exists() and json.loads(out.read_text())["quantum_config"]["L"] == 4
     assert [r["beta_g"] for r in res["classical"]] == [1.0, 2.0] and all(r["M"] == 16 for r in res["classical"])
     (q,) = res["quantum"]

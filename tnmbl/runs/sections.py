@@ -130,10 +130,13 @@ class EvolutionSection(Section):
                                            "(rows written before stay)")
     noise_rate: float | None = Field(None, ge=0, description="classical (rotor): rate of energy-conserving "
                                      "velocity flips per rotor (glassy-dynamics paper, eq. 7); default 0")
-    stop_when: StopWhenSection | None = Field(None, description="stop before t_final once the observable has "
-                                              "stayed at or above `above` since t_cross for for_factor * t_cross, "
-                                              "e.g. {observable: phi, above: 0.9, for_factor: 2.0} (Fig. 2's "
-                                              "relaxation); recorded in the results attribute stopped_early")
+    stop_when: StopWhenSection | None = Field(None, description="early stop {{observable, above, for_factor}}: "
+                                              "stop at the first output row at or after for_factor * t_cross, "
+                                              "t_cross the start of the current stretch of rows where the "
+                                              "observable (mean over its positions; one of observables.names) is "
+                                              ">= above; for_factor >= 1 (default 2). E.g. {{observable: phi, "
+                                              "above: 0.9, for_factor: 2.0}} (glassy Fig. 2); t_final is then a "
+                                              "cap. Recorded in the results attribute stopped_early")
 
     @field_validator("method")
     @classmethod

@@ -82,3 +82,13 @@ def test_run_stops_and_an_extended_run_stops_at_the_same_row(tmp_path):
     assert json.loads(ext["attrs"]["stopped_early"]) == rec
     np.testing.assert_array_equal(ext["time"], t)
     np.testing.assert_allclose(ext["observables"]["phi"], res["observables"]["phi"], rtol=0, atol=1e-12)
+
+
+def test_extending_a_run_that_stopped_early_adds_no_rows(tmp_path):
+    done = runner.run(validate_config(rotor(tmp_path)))
+    before = read_results(done.results)
+    runner.resume(done.results, t_final=300.0)
+    after = read_results(done.results)
+    np.testing.assert_array_equal(after["time"], before["time"])
+    assert after["attrs"]["stopped_early"] == before["attrs"]["stopped_early"]
+    assert after["attrs"]["status"] == "finished"

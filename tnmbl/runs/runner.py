@@ -223,7 +223,8 @@ def _resume(path, t_final, progress, lock):
     stop = _stop_rule(cfg)
     if stop is not None and data is not None:  # the rows before the checkpoint are not recomputed: replay them
         upto = [i for i, s in enumerate(stored) if s <= from_step]
-        stop.replay(info["time"][upto], info["observables"][stop.observable][upto])
+        if stop.replay(info["time"][upto], info["observables"][stop.observable][upto]):
+            steps = []  # it stopped early there: extending it (a later t_final) adds no rows
     return _drive(cfg, evo, writer, steps, progress, summary, stored_steps=stored, lock=lock,
                   first_checkpoint=data is None, stop=stop)
 

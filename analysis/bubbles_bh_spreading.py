@@ -1,112 +1,121 @@
-"""Issue 7, study (a): spreading of a low-density bubble in a dense Bose-Hubbard chain vs g/U.
+"""Issue 7, study (a): spreading of a low-density bubble in a dense Bose-Hubbard chain vs g/U,
+from the summary of the sweep ``runs/sweeps/bubbles_bh_spreading.yaml``.
 
-    python analysis/bubbles_bh_spreading.py runs/bubbles_bh_spreading.yaml [--plot-only]
-    # -> out/bubbles_bh_spreading/*.npz, docs/figures/bubbles_bh_spreading.png
+    tnmbl sweep runs/sweeps/bubbles_bh_spreading.yaml
+    python analysis/bubbles_bh_spreading.py runs/sweeps/bubbles_bh_spreading.yaml
+    # -> docs/figures/bubbles_bh_spreading.png
 
-For each g: TEBD2 at (chi_max, dt), (chi_max / 2, dt) and (chi_max, 2 dt). The particle
-deficit e_x = 2 - <n_x> (tnmbl.observables.spreading, sign 'auto') gives the width sigma(t),
-the front (half-distance between the outermost sites where e_x >= threshold) and the number
-of bosons that entered the bubble, N_in(t) = sum_{x in bubble} <n_x>.
+For each g the sweep has TEBD2 at (chi_max, dt), (chi_max / 2, dt) and (chi_max, 2 dt). The
+particle deficit e_x = background - <n_x> (tnmbl.observables.spreading, sign 'auto') gives
+the width sigma(t), the front (half-distance between the outermost sites where
+e_x >= threshold, searched ``front_margin`` sites away from the open ends, where the dense
+background moves by itself) and the bosons that entered the bubble, N_in(t) = sum over the
+bubble's sites of <n_x>. Nothing is computed here: run the sweep first.
 """
 
 from __future__ import annotations
 
-import sys
-import time
-from pathlib import Path
+import argparse
 
 import numpy as np
-import yaml
 
-import tnmbl
 from tnmbl.observables import spreading as sp
+from tnmbl.runs.sweep import load_sweep, read_summary
 
-OUT = Path("out/bubbles_bh_spreading")
 
-
-def run_one(cfg, g, chi_max, dt):
-    path = OUT / f"g{g:g}_chi{chi_max}_dt{dt:g}.npz"
-    if path.exists():
-        return dict(np.load(path))
-    m, s, e = cfg["model"], cfg["state"], cfg["evolution"]
-    chain = tnmbl.models.bose_hubbard(L=m["L"], U=m["U"], g=g, n_max=m["n_max"])
-    psi = tnmbl.states.bubble(chain, tuple(s["region"]), s["background"], s["inside"])
-    t0 = time.process_time()
-    r = tnmbl.evolve(chain, psi, e["method"], dt=dt, t_final=e["t_final"], chi_max=chi_max,
-                     output_dt=e["output_dt"], observables=["density", "energy_density", "entanglement"])
-    out = dict(times=r.times, density=r["density"], energy_density=r["energy_density"],
-               entanglement=r["entanglement"], truncation_error=r.health["truncation_error"],
-               chi=r.health["chi"], cpu_s=time.process_time() - t0, backend=r.meta["backend"])
-    OUT.mkdir(parents=True, exist_ok=True)
-    np.savez(path, **out)
-    print(f"g={g} chi={chi_max} dt={dt}: {out['cpu_s']:.0f} CPU s, eps={out['truncation_error'][-1]:.1e}",
-          flush=True)
+def load_points(sweep_path):
+    """One dict per sweep point: ``g``, ``chi_max``, ``dt``, ``region``, ``background``, ``times``,
+    ``density`` (n_times, L), ``truncation_error`` (worst member per time)."""
+    plan = load_sweep(sweep_path)
+    if not plan.summary_path.exists():
+        raise SystemExit(f"{plan.summary_path} is missing: run `tnmbl sweep {sweep_path}` first")
+    summary = read_summary(plan.summary_path)
+    out = []
+    for k, point in enumerate(summary["points"]):
+        cfg = next(m.config for m in plan.members if m.point == k)
+        out.append(dict(g=cfg["model"]["g"], chi_max=cfg["evolution"]["chi_max"], dt=cfg["evolution"]["dt"],
+                        region=tuple(cfg["state"]["region"]), background=cfg["state"]["background"],
+                        L=cfg["model"]["L"], U=cfg["model"]["U"], n_max=cfg["model"]["n_max"],
+                        times=point["time"], density=point["observables"]["density"]["mean"],
+                        truncation_error=point["health_worst"].get("truncation_error")))
     return out
 
 
-def analyse(cfg, d):
-    x = np.arange(d["density"].shape[1], dtype=float)
-    s = sp.Series(d["times"], x, d["density"], "density")
-    res = sp.spreading(s, threshold=cfg["threshold"], side="both")  # background: 2 (median at t = 0)
-    # the front away from the open ends, where the dense background moves by itself (a deficit of
-    # 0.11 at the end sites by t = 7.5 at g/U = 0.2): columns [k, L - k), k = cfg["front_margin"]
-    k = cfg["front_margin"]
-    front = sp.front(x[k:-k], res.excess[:, k:-k], cfg["threshold"], "both")
+def analyse(times, density, region, *, threshold=0.1, front_margin=2):
+    """Spreading of the deficit (width, front away from the ends) and the bosons inside the
+    bubble ``region = (a, b)``."""
+    x = np.arange(density.shape[1], dtype=float)
+    res = sp.spreading(sp.Series(times, x, density, "density"), threshold=threshold, side="both")
+    k = front_margin
+    front = sp.front(x[k:len(x) - k], res.excess[:, k:len(x) - k], threshold, "both")
     res = sp.Spreading(res.times, res.positions, res.excess, res.centre, res.width, front, res.total)
-    a, b = cfg["state"]["region"]
-    return res, d["density"][:, a:b].sum(1)
+    a, b = region
+    return res, density[:, a:b].sum(1)
 
 
-def main(path, plot_only=False):
+def main(argv=None):
+    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    ap.add_argument("sweep")
+    ap.add_argument("--png", default="docs/figures/bubbles_bh_spreading.png")
+    ap.add_argument("--threshold", type=float, default=0.1, help="front: deficit (bosons) that counts as reached")
+    ap.add_argument("--front-margin", type=int, default=2, help="front: end sites left out")
+    a = ap.parse_args(argv)
+
     import matplotlib
 
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
-    cfg = yaml.safe_load(open(path))
-    e, c = cfg["evolution"], cfg["convergence"]
-    variants = [(e["chi_max"], e["dt"], "-"), (c["chi_max"], e["dt"], "--"), (e["chi_max"], c["dt"], ":")]
+    points = load_points(a.sweep)
+    gs = sorted({p["g"] for p in points})
+    ref_of = {g: min((p for p in points if p["g"] == g), key=lambda p: (-p["chi_max"], p["dt"])) for g in gs}
     fig, axes = plt.subplots(1, 5, figsize=(21, 3.9))
-    colors = dict(zip(cfg["g"], ["tab:blue", "tab:orange", "tab:green", "tab:red"]))
-    summary = []
-    for g in cfg["g"]:
-        curves = {}
-        for chi, dt, ls in variants:
-            p = OUT / f"g{g:g}_chi{chi}_dt{dt:g}.npz"
-            if plot_only and not p.exists():
-                continue
-            d = run_one(cfg, g, chi, dt)
-            res, n_in = analyse(cfg, d)
-            curves[(chi, dt)] = (res, n_in, d)
-            lab = f"g/U={g:g}" if ls == "-" else None
+    colors = dict(zip(gs, ["tab:blue", "tab:orange", "tab:green", "tab:red", "tab:purple"]))
+    report = []
+    for g in gs:
+        ref = ref_of[g]
+        ref_res, ref_in = analyse(ref["times"], ref["density"], ref["region"], threshold=a.threshold,
+                                  front_margin=a.front_margin)
+        dev = {}
+        for p in (q for q in points if q["g"] == g):
+            res, n_in = analyse(p["times"], p["density"], p["region"], threshold=a.threshold,
+                                front_margin=a.front_margin)
+            ls = "-" if p is ref else ("--" if p["chi_max"] < ref["chi_max"] else ":")
+            lab = f"g/U={g:g}" if p is ref else None
             axes[0].plot(res.times, res.width, ls, color=colors[g], label=lab)
             axes[1].plot(res.times * g, n_in, ls, color=colors[g], label=lab)
             axes[2].plot(res.times, n_in, ls, color=colors[g], label=lab)
-            axes[3].semilogy(res.times, np.maximum(d["truncation_error"], 1e-16), ls, color=colors[g], label=lab)
+            if p["truncation_error"] is not None:
+                axes[3].semilogy(res.times, np.maximum(p["truncation_error"], 1e-16), ls, color=colors[g], label=lab)
             axes[4].plot(res.times, res.front, ls, color=colors[g], label=lab)
-        ref = curves.get((e["chi_max"], e["dt"]))
-        if ref:
-            dev = {k: float(np.max(np.abs(v[0].width - ref[0].width[: len(v[0].width)]))) if len(v[0].times) ==
-                   len(ref[0].times) else np.nan for k, v in curves.items() if k != (e["chi_max"], e["dt"])}
-            at = np.interp(0.8 / g, ref[0].times, ref[1])
-            summary.append((g, ref[0].width[0], ref[0].width[-1], ref[1][-1], dev, at))
+            if p is not ref:
+                common = np.isin(np.round(ref_res.times, 9), np.round(res.times, 9))
+                mine = np.isin(np.round(res.times, 9), np.round(ref_res.times, 9))
+                dev[f"chi={p['chi_max']}, dt={p['dt']:g}"] = float(np.max(np.abs(res.width[mine] -
+                                                                                ref_res.width[common])))
+        at = float(np.interp(0.8 / g, ref_res.times, ref_in))
+        report.append(dict(g=g, width_start=float(ref_res.width[0]), width_end=float(ref_res.width[-1]),
+                           n_in_end=float(ref_in[-1]), n_in_at_gt_0_8=at, max_width_difference=dev))
+    ref = ref_of[gs[0]]
     axes[0].set(xlabel="t", ylabel=r"width $\sigma$ of the deficit of $\langle n_x\rangle$")
     axes[1].set(xlabel="g t", ylabel="bosons inside the bubble", xlim=(0, 0.8 * 1.05))
     axes[2].set(xlabel="t", ylabel="bosons inside the bubble")
     axes[3].set(xlabel="t", ylabel="discarded weight (accumulated)")
-    axes[4].set(xlabel="t", ylabel=f"front: half-extent where the deficit >= {cfg['threshold']}",
-                title=f"{cfg['front_margin']} end sites left out")
-    axes[0].legend(fontsize=8, title=f"solid chi={e['chi_max']}, dt={e['dt']}\n--: chi={c['chi_max']}"
-                   f"  :: dt={c['dt']}", title_fontsize=7)
-    m, s = cfg["model"], cfg["state"]
-    fig.suptitle(f"Bose-Hubbard L={m['L']}, U={m['U']}, n_max={m['n_max']}: empty sites {s['region']} in "
-                 f"density {s['background']}; TEBD2 (TeNPy, U(1))", fontsize=9)
+    axes[4].set(xlabel="t", ylabel=f"front: half-extent where the deficit >= {a.threshold}",
+                title=f"{a.front_margin} end sites left out")
+    axes[0].legend(fontsize=8, title=f"solid chi={ref['chi_max']}, dt={ref['dt']}\n--: chi / 2   :: 2 dt",
+                   title_fontsize=7)
+    fig.suptitle(f"Bose-Hubbard L={ref['L']}, U={ref['U']}, n_max={ref['n_max']}: empty sites {list(ref['region'])} "
+                 f"in density {ref['background']}; TEBD2", fontsize=9)
     fig.tight_layout()
-    fig.savefig("docs/figures/bubbles_bh_spreading.png", dpi=70)
-    for g, w0, w1, nin, dev, at in summary:
-        print(f"g/U={g:g}: sigma {w0:.3f} -> {w1:.3f}, bosons in bubble at t_final {nin:.3f}, at g t = 0.8 "
-              f"{at:.3f}; max |d sigma| vs variants {dev}")
+    fig.savefig(a.png, dpi=70)
+    plt.close(fig)
+    for r in report:
+        print(f"g/U={r['g']:g}: sigma {r['width_start']:.3f} -> {r['width_end']:.3f}, bosons in bubble at t_final "
+              f"{r['n_in_end']:.3f}, at g t = 0.8 {r['n_in_at_gt_0_8']:.3f}; max |d sigma| vs variants "
+              f"{r['max_width_difference']}")
+    return report
 
 
 if __name__ == "__main__":
-    main(sys.argv[1], "--plot-only" in sys.argv)
+    main()

@@ -1,4 +1,6 @@
-"""Every run config in runs/ validates, and a shortened version of each runs."""
+"""Every YAML under runs/ is a run config (runs/*.yaml: validates, and a shortened version runs)
+or a sweep (runs/sweeps/*.yaml: passes `tnmbl sweep --dry-run`); none is private to a script, and
+every analysis script named in a header exists."""
 
 import re
 from pathlib import Path
@@ -6,27 +8,37 @@ from pathlib import Path
 import pytest
 
 from tnmbl.runs import runner
+from tnmbl.runs.cli import main as tnmbl_main
 from tnmbl.runs.config import load_config
 from tnmbl.runs.storage import read_results
 
 ROOT = Path(__file__).resolve().parents[2]
 RUNS = ROOT / "runs"
+CONFIGS = sorted(RUNS.glob("*.yaml"))
+SWEEPS = sorted((RUNS / "sweeps").glob("*.yaml"))
 
 
-def script_of(path):
-    """The analysis script a YAML file declares itself read by ("# Read by analysis/x.py"), or None."""
-    m = re.search(r"^# Read by (analysis/\S+\.py)", path.read_text(), flags=re.M)
-    return m.group(1) if m else None
+def test_every_yaml_under_runs_is_a_run_or_a_sweep():
+    every = sorted(RUNS.rglob("*.y*ml"))
+    assert every == sorted(CONFIGS + SWEEPS), "YAML outside runs/*.yaml and runs/sweeps/*.yaml"
+    assert not [p for p in every if re.search(r"^# Read by", p.read_text(), flags=re.M)]
 
 
-#: YAML files in runs/ that are configs of an analysis script, not of `tnmbl run`
-SCRIPT_CONFIGS = sorted(p for p in RUNS.glob("*.yaml") if script_of(p))
-CONFIGS = sorted(p for p in RUNS.glob("*.yaml") if not script_of(p))
+@pytest.mark.parametrize("path", CONFIGS + SWEEPS, ids=[p.stem for p in CONFIGS + SWEEPS])
+def test_analysis_scripts_named_in_headers_exist(path):
+    header = path.read_text().split("\n\n")[0]
+    for script in re.findall(r"python (analysis/\S+\.py)", header):
+        assert (ROOT / script).exists(), f"{path.name} names {script}, which is missing"
 
 
-@pytest.mark.parametrize("path", SCRIPT_CONFIGS, ids=[p.stem for p in SCRIPT_CONFIGS])
-def test_script_configs_name_an_existing_script(path):
-    assert (ROOT / script_of(path)).exists(), f"{path.name} says it is read by {script_of(path)}, which is missing"
+@pytest.mark.parametrize("path", SWEEPS, ids=[p.stem for p in SWEEPS])
+def test_sweep_has_a_header_and_passes_dry_run(path, capsys):
+    text = path.read_text()
+    assert text.startswith("#") and "tnmbl sweep" in text.split("\ndescription")[0]
+    assert tnmbl_main(["sweep", str(path), "--dry-run"]) == 0, capsys.readouterr().err
+    assert "valid" in capsys.readouterr().out
+
+
 MODELS = {"bose_hubbard", "xxz", "xxz_with_bath", "rotor"}  # DNLS: runs/sweeps/dnls_bubble.yaml
 
 

@@ -138,3 +138,14 @@ def test_sweep_sections_are_strict_models_with_keyed_problems(tmp_path):
                           "execution"}
     assert probs["aggregate.n_boot"].value == 5 and "[10, 100000]" in probs["aggregate.n_boot"].rule
     assert probs["execution"].value == "here"
+
+
+def test_without_an_ensemble_each_member_reports_its_configs_seed(tmp_path):
+    """A sweep without an ensemble sets no member seed: the seed listed (and written to the
+    summary) is the member config's, the top-level one or a point's own."""
+    raw = sweep_raw(tmp_path)
+    del raw["ensemble"]
+    raw["seed"] = 5
+    raw["sweep"] = {"points": [{"model.W": 0.5}, {"model.W": 3.0, "seed": 9}]}
+    plan = plan_sweep(raw)
+    assert [m.seed for m in plan.members] == [m.config["seed"] for m in plan.members] == [5, 9]

@@ -100,7 +100,7 @@ def xxz(L: int, g: float = 1.0, J: float = 0.0, W: float = 0.0, *, w: Sequence[f
 
 def xxz_with_bath(L: int, g: float = 1.0, J: float = 0.1, W: float = 5.0, *, bath: tuple[int, int] = (0, 4),
                   bath_W: float = 0.0, bath_hx: float = 0.5, bath_g: float | None = None,
-                  bath_J: float | None = None, bath_J2: float = 0.0, seed: int | None = None):
+                  bath_J: float | None = None, bath_J2: float = 0.0, bath_link: float = 1.0, seed: int | None = None):
     r"""Disordered XXZ chain with an ergodic bath segment ``[a, b)`` (rare-events sec. 3.2).
 
     Outside the bath the chain is :func:`xxz` with fields uniform in ``[-W, W]``. Inside,
@@ -110,6 +110,8 @@ def xxz_with_bath(L: int, g: float = 1.0, J: float = 0.1, W: float = 5.0, *, bat
     next-nearest-neighbour coupling :math:`J_2 \sigma^z_x \sigma^z_{x+2}` for pairs with
     both sites in the bath, which breaks integrability while conserving :math:`S^z`; it
     makes the chain range 2, so only TDVP and exact evolution take it (not TEBD).
+    ``bath_link`` scales the bonds with one end in the bath (0: the bath cut off, the
+    control of a bath study; the fields drawn from ``seed`` are the same for every value).
 
     .. math::
         H = H_{\rm XXZ}[w_x, g_b, J_b] + \sum_{x \in [a,b)} h^x \sigma^x_x
@@ -128,8 +130,9 @@ def xxz_with_bath(L: int, g: float = 1.0, J: float = 0.1, W: float = 5.0, *, bat
     w = np.where(inside, rng.uniform(-bath_W, bath_W, L) if bath_W > 0 else 0.0,
                  rng.uniform(-W, W, L) if W > 0 else 0.0)
     bond_in = inside[:-1] & inside[1:]
-    gb = np.where(bond_in, g if bath_g is None else bath_g, g)
-    jb = np.where(bond_in, J if bath_J is None else bath_J, J)
+    link = np.where(inside[:-1] != inside[1:], float(bath_link), 1.0)
+    gb = np.where(bond_in, g if bath_g is None else bath_g, g) * link
+    jb = np.where(bond_in, J if bath_J is None else bath_J, J) * link
     terms = [OnSite("Z", w, "w_x sz_x"),
              Bond(("Sp", "Sm"), 2.0 * gb, hc=True, label="g_b (sx sx + sy sy)"),
              Bond(("Z", "Z"), jb, label="J_b sz sz")]
@@ -142,7 +145,7 @@ def xxz_with_bath(L: int, g: float = 1.0, J: float = 0.1, W: float = 5.0, *, bat
         terms.append(Bond(("Z", "Z"), np.where(inside[:-2] & inside[2:], float(bath_J2), 0.0), distance=2,
                           label="J2 sz_x sz_x+2 (bath)"))
     params = dict(L=L, g=g, J=J, W=W, bath=[a, b], bath_W=bath_W, bath_hx=bath_hx, bath_g=bath_g,
-                  bath_J=bath_J, bath_J2=bath_J2, seed=seed, w=w.tolist())
+                  bath_J=bath_J, bath_J2=bath_J2, bath_link=bath_link, seed=seed, w=w.tolist())
     return Chain(L, spin_half(), terms, bc="open", name="xxz_with_bath", params=params,
                  regions={"bath": (a, b)})
 

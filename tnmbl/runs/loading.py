@@ -3,7 +3,6 @@
 
 from __future__ import annotations
 
-import re
 from pathlib import Path
 
 from ..errors import ConfigError
@@ -59,10 +58,6 @@ def load_config(path, overrides=(), **kw) -> RunConfig:
     """Read, override (``--set`` strings) and validate the YAML file at ``path``."""
     path = Path(path)
     text = read_text(path)
-    script = re.search(r"^# Read by (analysis/\S+\.py)", text, flags=re.M)
-    if script:
-        raise ConfigError([problem(f"config file {str(path)!r}", rule=f"is the config of {script.group(1)}, not "
-                                   f"of `tnmbl run`", fix=f"use `python {script.group(1)}`", given=False)])
     raw = parse_yaml(text, str(path))
     if raw is None:
         raw = {}

@@ -35,6 +35,7 @@ from pathlib import Path
 import numpy as np
 
 from ..errors import ConfigError, Problem, TnmblError
+from ..evolution.stopping import StopWhen
 from ..provenance import versions
 from .build import build_chain, build_evolution, build_state
 from .checkpoint import checkpoint_owner, read_checkpoint, tmp_path_of, write_checkpoint
@@ -136,7 +137,8 @@ def run(cfg: RunConfig, *, progress=None, config_path=None) -> RunSummary:
                                       run_id=uuid.uuid4().hex)
         steps = evo.output_steps
         summary = RunSummary(path, ckpt, "running", 0, 0.0, cfg.evolution.t_final)
-        return _drive(cfg, evo, writer, steps, progress, summary, stored_steps=(), lock=lock, first_checkpoint=True)
+        return _drive(cfg, evo, writer, steps, progress, summary, stored_steps=(), lock=lock, first_checkpoint=True,
+                      stop=_stop_rule(cfg))
 
 
 def resume(results_path, *, t_final=None, progress=None) -> RunSummary:
@@ -218,8 +220,19 @@ def _resume(path, t_final, progress, lock):
         steps = list(evo.output_steps)
     summary = RunSummary(path, ckpt, "running", writer.n_rows, float(info["time"][-1]) if info["n_rows"] else 0.0,
                          cfg.evolution.t_final, messages=messages)
+    stop = _stop_rule(cfg)
+    if stop is not None and data is not None:  # the rows before the checkpoint are not recomputed: replay them
+        upto = [i for i, s in enumerate(stored) if s <= from_step]
+        if stop.replay(info["time"][upto], info["observables"][stop.observable][upto]):
+            steps = []  # it stopped early there: extending it (a later t_final) adds no rows
     return _drive(cfg, evo, writer, steps, progress, summary, stored_steps=stored, lock=lock,
-                  first_checkpoint=data is None)
+                  first_checkpoint=data is None, stop=stop)
+
+
+def _stop_rule(cfg):
+    """The run's early stop (``evolution.stop_when``), or ``None``."""
+    sw = cfg.evolution.stop_when
+    return None if sw is None else StopWhen(sw.observable, sw.above, sw.for_factor)
 
 
 class _Signals:
@@ -281,8 +294,9 @@ def _record_end(writer, lock, **attrs):
     return None
 
 
-def _drive(cfg, evo, writer, steps, progress, summary, stored_steps, lock=None, first_checkpoint=False):
-    """Advance through ``steps``, measuring, writing (or checking stored) rows, checkpointing."""
+def _drive(cfg, evo, writer, steps, progress, summary, stored_steps, lock=None, first_checkpoint=False, stop=None):
+    """Advance through ``steps``, measuring, writing (or checking stored) rows, checkpointing;
+    ``stop`` (a :class:`~tnmbl.evolution.stopping.StopWhen`) ends the run early at a row."""
     out = cfg.output
     owner = {"results": str(Path(summary.results).resolve()), "run_id": str(writer.f.attrs.get("run_id", ""))}
     stored_index = {s: i for i, s in enumerate(stored_steps)}
@@ -304,6 +318,7 @@ def _drive(cfg, evo, writer, steps, progress, summary, stored_steps, lock=None, 
                 if step > evo.engine.step:
                     evo.engine.advance(step - evo.engine.step)
                 row = evo.measure()
+                stopping = stop is not None and stop.update(row.time, row.values[stop.observable])
                 if step in stored_index:
                     _, _, values, _ = writer.read_row(stored_index[step])
                     diff = max((float(np.max(np.abs(values[k] - np.asarray(v)), initial=0.0))
@@ -313,6 +328,8 @@ def _drive(cfg, evo, writer, steps, progress, summary, stored_steps, lock=None, 
                     if need_first and step != steps[-1]:  # resuming from t = 0: a checkpoint soon
                         checkpoint()
                         need_first = False
+                    if stopping:
+                        break
                     continue
                 writer.write_row(row, _time.monotonic() - t_wall0)
                 summary.rows_written += 1
@@ -327,10 +344,14 @@ def _drive(cfg, evo, writer, steps, progress, summary, stored_steps, lock=None, 
                 elif need_first and step != steps[-1]:  # the first checkpoint right after the first row
                     checkpoint()
                     need_first = False
+                if stopping:
+                    break
             checkpoint()
             if summary.rows_recomputed:
                 writer.add_history(event="recomputed", rows=summary.rows_recomputed,
                                    max_abs_diff=summary.max_recompute_diff)
+            if stop is not None:
+                writer.set_attrs(stopped_early=json.dumps(stop.record()))
             writer.set_attrs(status="finished", ended=now(), t_final=cfg.evolution.t_final)
     except _StopHere as stop:
         try:

@@ -100,6 +100,14 @@ class StateSection(Section):
     k: float | None = Field(None, description="`wave_packet`: wave number (default 0)")
 
 
+class StopWhenSection(Section):
+    """Early stop checked at output rows (:class:`tnmbl.evolution.stopping.StopWhen`)."""
+
+    observable: str = Field(description="an observable of observables.names; its mean over positions is tested")
+    above: float = Field(description="level: the stretch of rows at or above it starts at t_cross")
+    for_factor: float = Field(2.0, ge=1, description="stop at the first row at or after for_factor * t_cross")
+
+
 class EvolutionSection(Section):
     """Time evolution: algorithm, time step, truncation."""
 
@@ -122,6 +130,13 @@ class EvolutionSection(Section):
                                            "(rows written before stay)")
     noise_rate: float | None = Field(None, ge=0, description="classical (rotor): rate of energy-conserving "
                                      "velocity flips per rotor (glassy-dynamics paper, eq. 7); default 0")
+    stop_when: StopWhenSection | None = Field(None, description="early stop {{observable, above, for_factor}}: "
+                                              "stop at the first output row at or after for_factor * t_cross, "
+                                              "t_cross the start of the current stretch of rows where the "
+                                              "observable (mean over its positions; one of observables.names) is "
+                                              ">= above; for_factor >= 1 (default 2). E.g. {{observable: phi, "
+                                              "above: 0.9, for_factor: 2.0}} (glassy Fig. 2); t_final is then a "
+                                              "cap. Recorded in the results attribute stopped_early")
 
     @field_validator("method")
     @classmethod

@@ -265,7 +265,9 @@ def plan_sweep(raw, *, name="sweep", overrides=(), scheduler=None, workers=None)
                 problems += [Problem(p.key, p.value, p.rule, p.fix, text=f"member {mid} ({describe_point(point)}): {p}")
                              for p in exc.problems]
                 continue
-            members.append(Member(mid, k, j, seeds[j], point, resolved.to_dict()))
+            # without an ensemble no member seed is set: the member's seed is its config's (a point may set it)
+            seed = seeds[j] if "ensemble" in raw else resolved.seed
+            members.append(Member(mid, k, j, seed, point, resolved.to_dict()))
     if problems:
         raise ConfigError(list(dict.fromkeys(problems)))  # once each, in order
     spec = {s: raw.get(s) for s in SWEEP_SECTIONS if s in raw}

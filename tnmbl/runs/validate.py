@@ -134,7 +134,7 @@ def validate_config(raw, *, name="run", check_build=True) -> RunConfig:
     output_dt = None
     if "evolution" in sections:
         more, output_dt = _output_dt(obs, sections["evolution"], n_total)
-        problems += more
+        problems += more + _stop_when_problems(obs, sections["evolution"])
     state_ok = False
     if "state" in sections:
         more = _state_problems(sections["state"])
@@ -221,6 +221,14 @@ def _output_dt(obs: ObservablesSection, ev: EvolutionSection, n_total):
         return [problem("observables.output_dt", obs.output_dt, f"gives more than {MAX_OUTPUTS} output rows",
                         "use a larger output_dt")], None
     return [], obs.output_dt
+
+
+def _stop_when_problems(obs: ObservablesSection, ev: EvolutionSection):
+    """The stop rule tests an observable the run measures."""
+    if ev.stop_when is None or ev.stop_when.observable in obs.names:
+        return []
+    return [problem("evolution.stop_when.observable", ev.stop_when.observable, "is not measured by this run",
+                    f"use one of observables.names ({', '.join(obs.names)}) or add it there")]
 
 
 def _state_problems(st: StateSection):

@@ -1,0 +1,93 @@
+"""analysis/glassy_fig2.py: t0 and the power-law fit on synthetic relaxation curves with a
+known answer, and the script end to end on a small version of runs/sweeps/glassy_fig2.yaml."""
+
+import json
+
+import numpy as np
+import pytest
+from analysis_helpers import load_script, small_copy
+
+from tnmbl.runs import runner
+from tnmbl.runs.config import validate_config
+from tnmbl.runs.storage import read_results
+from tnmbl.runs.sweep import load_sweep, run_sweep
+
+fig2 = load_script("glassy_fig2")
+
+
+def test_t0_and_the_exponent_of_synthetic_curves():
+    rng = np.random.default_rng(0)
+    rows = []
+    for g in (1.0, 0.7, 0.5, 0.4):
+        tau = 5.0 * g ** -3.0  # phi = 1 - exp(-t / tau): t0 = tau ln 10 at level 0.9
+        times = np.concatenate([[0.0], np.geomspace(0.01 * tau, 10 * tau, 300)])
+        chains = (1 - np.exp(-times / tau))[:, None] + 0.02 * rng.standard_normal((len(times), 64))
+        rows.append(dict(g=g, times=times, phi=chains.mean(1), phi_chains=chains))
+    fit = fig2.analyse(rows, level=0.9, window=0.15, n_boot=50)
+    for r in rows:
+        assert r["t0"] == pytest.approx(5.0 * r["g"] ** -3.0 * np.log(10), rel=0.02)
+        assert 0 < r["t0_err"] < 0.05 * r["t0"]
+    assert fit["alpha"] == pytest.approx(3.0, abs=0.05)
+
+
+def test_script_reads_the_members_of_a_small_fig2_sweep(tmp_path):
+    path = small_copy("runs/sweeps/glassy_fig2.yaml", tmp_path, {
+        "model.L": 8, "state.M": 64, "evolution.dt": 0.05, "evolution.stop_when.above": 0.7,
+        "observables.n_log": 40,
+        "sweep.points": [{"model.g": 1.0, "evolution.t_final": 200.0, "seed": 1},
+                         {"model.g": 0.7, "evolution.t_final": 400.0, "seed": 2, "state.M": 32}]})
+    plan = load_sweep(path, workers=0)
+    out = run_sweep(plan)
+    assert not out["failed"]
+    png = tmp_path / "fig2.png"
+    summary = fig2.main([str(path), "--png", str(png), "--n-boot", "20"])
+    assert png.exists() and json.loads((tmp_path / "fig2.json").read_text())["level"] == 0.7
+    assert [p["g"] for p in summary["points"]] == [1.0, 0.7] and [p["M"] for p in summary["points"]] == [64, 32]
+    for p, m in zip(summary["points"], plan.members):
+        res = read_results(m.path)
+        assert p["stopped_early"] == json.loads(res["attrs"]["stopped_early"])
+        level_t0, _, _ = fig2.t0(res["time"], res["per_chain"]["phi"], level=0.7, window=0.15, n_boot=2)
+        assert p["t0"] == pytest.approx(level_t0, nan_ok=True)
+
+
+class _StopAfter:
+    """Progress that interrupts a run (as Ctrl-C would) after ``n`` written rows."""
+
+    def __init__(self, n):
+        self.n = n
+
+    def start(self, **kw):
+        pass
+
+    def row(self, row, *, n_rows, total_rows):
+        if n_rows >= self.n:
+            raise KeyboardInterrupt
+
+    def note(self, text):
+        pass
+
+    def finish(self):
+        pass
+
+
+def test_an_interrupted_and_rerun_fig2_sweep_gives_the_t0_of_a_straight_one(tmp_path):
+    changes = {"model.L": 8, "state.M": 64, "evolution.dt": 0.05, "evolution.stop_when.above": 0.7,
+               "observables.n_log": 40, "output.checkpoint_every_s": None, "output.checkpoint_every_outputs": 1,
+               "sweep.points": [{"model.g": 0.7, "evolution.t_final": 400.0, "seed": 2}]}
+    straight = small_copy("runs/sweeps/glassy_fig2.yaml", tmp_path / "a", changes)
+    broken = small_copy("runs/sweeps/glassy_fig2.yaml", tmp_path / "b", changes)
+    assert run_sweep(load_sweep(straight, workers=0))["actions"] == {"p000_m000": "run"}
+    plan = load_sweep(broken, workers=0)
+    member = plan.members[0]
+    member.path.parent.mkdir(parents=True)
+    with pytest.raises(KeyboardInterrupt):
+        runner.run(validate_config(member.config), progress=_StopAfter(27))
+    cut = read_results(member.path)
+    assert cut["attrs"]["status"] == "interrupted"
+    assert run_sweep(plan)["actions"] == {"p000_m000": "resumed"}
+    a = fig2.main([str(straight), "--png", str(tmp_path / "a.png"), "--n-boot", "20"])["points"][0]
+    b = fig2.main([str(broken), "--png", str(tmp_path / "b.png"), "--n-boot", "20"])["points"][0]
+    assert np.isfinite(a["t0"]) and a["t0"] == b["t0"] and a["t0_err"] == b["t0_err"]
+    assert a["stopped_early"] == b["stopped_early"] and a["stopped_early"]["t_stop"] is not None
+    # interrupted between the crossing and the stop: the resumed run replayed the stored crossing
+    assert a["stopped_early"]["t_cross"] < cut["time"][-1] < a["stopped_early"]["t_stop"]

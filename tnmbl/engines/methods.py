@@ -181,8 +181,10 @@ _TEBD = {"tenpy": "tenpy_tebd:TenpyTEBD", "quimb": "quimb_tebd:QuimbTEBD"}
 
 #: the table (name -> spec), in the order the docs and the tests list methods
 METHOD_SPECS = {s.name: s for s in (
-    _mps("tebd2", 2, _TEBD, TEBD_OPTIONS, max_dt=1.0, nearest_neighbour=True, summary="2nd-order Trotter (Strang) TEBD"),
-    _mps("tebd4", 4, _TEBD, TEBD_OPTIONS, max_dt=1.0, nearest_neighbour=True, summary="4th-order Trotter (Suzuki S4) TEBD"),
+    _mps("tebd2", 2, _TEBD, TEBD_OPTIONS, max_dt=1.0, nearest_neighbour=True,
+         summary="2nd-order Trotter (Strang) TEBD"),
+    _mps("tebd4", 4, _TEBD, TEBD_OPTIONS, max_dt=1.0, nearest_neighbour=True,
+         summary="4th-order Trotter (Suzuki S4) TEBD"),
     _mps("tdvp1", 2, {"tenpy": "tenpy_tdvp:TenpyTDVP"}, summary="one-site TDVP (two-site while bonds grow)"),
     _mps("tdvp2", 2, {"tenpy": "tenpy_tdvp:TenpyTDVP"}, summary="two-site TDVP"),
     MethodSpec("exact", None, "quantum", None, {"scipy": "exact:ExactEngine"}, EXACT_OPTIONS, max_dim=MAX_DIM,

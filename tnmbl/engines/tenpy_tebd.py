@@ -37,7 +37,6 @@ in TeNPy 1.1.1 ``TEBDEngine.run_evolution`` adds each call's error to ``trunc_er
 from __future__ import annotations
 
 import logging
-import os
 import threading
 import weakref
 from concurrent.futures import ThreadPoolExecutor
@@ -261,7 +260,8 @@ def _switchable_svd(a, full_matrices=True, compute_uv=True, overwrite_a=False, c
     """TeNPy's block SVD (``np_conserved.svd_flat``): ``numpy.linalg.svd`` (gesdd, releases the
     GIL) in threads that set ``_SVD_MODE.numpy``, TeNPy's own ``svd_robust.svd`` (scipy gesdd,
     holds the GIL) everywhere else and as the backup (gesvd) when gesdd fails or on non-finite input."""
-    if getattr(_SVD_MODE, "numpy", False) and lapack_driver == "gesdd" and not (check_finite and not np.isfinite(a).all()):
+    finite = not check_finite or np.isfinite(a).all()
+    if getattr(_SVD_MODE, "numpy", False) and lapack_driver == "gesdd" and finite:
         try:
             return np.linalg.svd(a, full_matrices=full_matrices, compute_uv=compute_uv)
         except np.linalg.LinAlgError:

@@ -154,6 +154,15 @@ def _charge_problem(op, qsite):
              "run with conserve=False to measure it")
 
 
+def _pipe_order(pipe, cache):
+    """Index in ``pipe`` (a TeNPy ``LegPipe`` of site legs) of every product-basis index (C order)."""
+    key = tuple(tuple(leg.to_qflat().ravel()) for leg in pipe.legs)
+    if key not in cache:
+        dims = [leg.ind_len for leg in pipe.legs]
+        cache[key] = np.array([pipe.map_incoming_flat(idx) for idx in np.ndindex(*dims)], dtype=np.intp)
+    return cache[key]
+
+
 class TenpyMPSEngine(Engine):
     """Shared part of the TeNPy engines: model, MPS, measurement of local operators."""
 
@@ -177,6 +186,7 @@ class TenpyMPSEngine(Engine):
                                           dtype=complex, unit_cell_width=chain.L)
         self._cache = {}  # key -> (TeNPy arrays, sites): the per-operator path
         self._checked = set()  # keys whose operators expect_many checked (adjacent, charge)
+        self._pipe_orders = {}  # physical pipes of expect_many -> product-basis order
 
     def _npc(self, op):
         return cached_npc(self.chain, op, self.site, self.options.conserve)
@@ -214,10 +224,12 @@ class TenpyMPSEngine(Engine):
                     theta = npc.tensordot(theta, B, axes=("vR", "vL"))
                 if k not in at[x]:
                     continue
-                rho = npc.tensordot(theta, theta.conj(), axes=[["vL", "vR"], ["vL*", "vR*"]])
-                rho.itranspose([f"p{i}" for i in range(k)] + [f"p{i}*" for i in range(k)])
-                d_k = int(np.prod(rho.shape[:k]))
-                rho_t = rho.to_ndarray().reshape(d_k, d_k).T  # rho[j, i] = sum theta[j] conj(theta[i])
+                # the k physical legs as one pipe, so the density matrix has one block per charge
+                # (a 2k-leg array of d-dimensional legs has thousands of tiny blocks: slow to densify)
+                T = theta.combine_legs([["vL", "vR"], [f"p{i}" for i in range(k)]], qconj=[+1, -1])
+                rho_t = npc.tensordot(T.conj(), T, axes=[[0], [0]]).to_ndarray()  # conj(theta[i]) theta[j]
+                order = _pipe_order(T.get_leg(1), self._pipe_orders)
+                rho_t = rho_t[np.ix_(order, order)]  # rows, columns in the product basis of the k sites
                 for key, n, m in at[x][k]:
                     out[key][n] = np.real(np.sum(np.asarray(m) * rho_t))  # tr(O rho)
         return out

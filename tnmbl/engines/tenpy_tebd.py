@@ -36,6 +36,7 @@ in TeNPy 1.1.1 ``TEBDEngine.run_evolution`` adds each call's error to ``trunc_er
 
 from __future__ import annotations
 
+import functools
 import logging
 import threading
 import weakref
@@ -154,13 +155,35 @@ def _charge_problem(op, qsite):
              "run with conserve=False to measure it")
 
 
-def _pipe_order(pipe, cache):
-    """Index in ``pipe`` (a TeNPy ``LegPipe`` of site legs) of every product-basis index (C order)."""
-    key = tuple(tuple(leg.to_qflat().ravel()) for leg in pipe.legs)
-    if key not in cache:
-        dims = [leg.ind_len for leg in pipe.legs]
-        cache[key] = np.array([pipe.map_incoming_flat(idx) for idx in np.ndindex(*dims)], dtype=np.intp)
-    return cache[key]
+def _density_matrix_t(theta, k):
+    """``rho_t[i, j] = sum_{a, b} conj(theta[a, i, b]) theta[a, j, b]`` (``i, j``: product-basis
+    indices of the ``k`` physical legs, C order), dense, from the blocks of the TeNPy array
+    ``theta`` (legs ``vL, p0 .. p{k-1}, vR``). Blocks that share their virtual charges are
+    stacked into one matrix and multiplied once (one BLAS call per pair of virtual sectors;
+    densifying a 2k-leg density matrix of d-dimensional legs costs thousands of tiny blocks)."""
+    theta = theta.copy(deep=False)
+    theta.itranspose(["vL"] + [f"p{i}" for i in range(k)] + ["vR"])
+    legs = theta.legs
+    dims = [leg.ind_len for leg in legs[1:k + 1]]
+    strides = np.cumprod([1] + dims[::-1])[:-1][::-1]
+    groups, flats = {}, {}
+    for q, block in zip(theta._qdata, theta._data):
+        phys = tuple(q[1:k + 1])
+        if phys not in flats:  # product-basis indices of this block's physical part
+            ranges = [strides[n] * np.arange(legs[n + 1].slices[p], legs[n + 1].slices[p + 1])
+                      for n, p in enumerate(phys)]
+            flats[phys] = functools.reduce(np.add, np.ix_(*ranges)).ravel()
+        flat = flats[phys]
+        m = block.reshape(block.shape[0], len(flat), block.shape[-1]).transpose(1, 0, 2).reshape(len(flat), -1)
+        groups.setdefault((q[0], q[-1]), ([], []))
+        groups[q[0], q[-1]][0].append(flat)
+        groups[q[0], q[-1]][1].append(m)
+    rho_t = np.zeros((int(np.prod(dims)),) * 2, dtype=complex)
+    for idx, mats in groups.values():
+        idx = np.concatenate(idx)
+        X = mats[0] if len(mats) == 1 else np.concatenate(mats, axis=0)
+        rho_t[np.ix_(idx, idx)] += X.conj() @ X.T
+    return rho_t
 
 
 class TenpyMPSEngine(Engine):
@@ -186,7 +209,6 @@ class TenpyMPSEngine(Engine):
                                           dtype=complex, unit_cell_width=chain.L)
         self._cache = {}  # key -> (TeNPy arrays, sites): the per-operator path
         self._checked = set()  # keys whose operators expect_many checked (adjacent, charge)
-        self._pipe_orders = {}  # physical pipes of expect_many -> product-basis order
 
     def _npc(self, op):
         return cached_npc(self.chain, op, self.site, self.options.conserve)
@@ -224,12 +246,7 @@ class TenpyMPSEngine(Engine):
                     theta = npc.tensordot(theta, B, axes=("vR", "vL"))
                 if k not in at[x]:
                     continue
-                # the k physical legs as one pipe, so the density matrix has one block per charge
-                # (a 2k-leg array of d-dimensional legs has thousands of tiny blocks: slow to densify)
-                T = theta.combine_legs([["vL", "vR"], [f"p{i}" for i in range(k)]], qconj=[+1, -1])
-                rho_t = npc.tensordot(T.conj(), T, axes=[[0], [0]]).to_ndarray()  # conj(theta[i]) theta[j]
-                order = _pipe_order(T.get_leg(1), self._pipe_orders)
-                rho_t = rho_t[np.ix_(order, order)]  # rows, columns in the product basis of the k sites
+                rho_t = _density_matrix_t(theta, k)
                 for key, n, m in at[x][k]:
                     out[key][n] = np.real(np.sum(np.asarray(m) * rho_t))  # tr(O rho)
         return out

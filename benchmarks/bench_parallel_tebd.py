@@ -129,27 +129,33 @@ def main():
 
     def block(name):
         eng = contenders[name]
-        t = time.perf_counter()
+        t, c = time.perf_counter(), time.process_time()
         if name == "plain":
             eng.run_evolution(a.steps, a.dt)
         else:
             eng.advance(a.steps)
-        return (time.perf_counter() - t) / a.steps
+        return (time.perf_counter() - t) / a.steps, (time.process_time() - c) / a.steps
 
     names = list(contenders)
     times = {n: [] for n in names}
+    cpu = {n: [] for n in names}
     for rep in range(a.reps):
         order = names[rep % len(names):] + names[:rep % len(names)]
         for name in order:
-            times[name].append(block(name))
+            wall, c = block(name)
+            times[name].append(wall)
+            cpu[name].append(c)
     med = {n: statistics.median(v) for n, v in times.items()}
-    print(f"time per step, median of {a.reps} interleaved blocks of {a.steps} steps:")
+    print(f"time per step, median of {a.reps} interleaved blocks of {a.steps} steps (wall; CPU of this process; "
+          "CPU / wall > 1: threads ran at the same time):")
     for n in names:
         ratios = [p / t for p, t in zip(times["plain"], times[n])]
         extra = "" if n == "plain" else (f"; plain / this {statistics.median(ratios):.2f}x "
                                          f"(per-block min {min(ratios):.2f}, max {max(ratios):.2f})")
         parallel = "" if n == "plain" else f", parallel layers {contenders[n].tebd.parallel_layers}"
-        print(f"  {n:10s} {med[n]:.3f} s/step{extra}{parallel}")
+        overlap = statistics.median([c / w for c, w in zip(cpu[n], times[n])])
+        print(f"  {n:10s} {med[n]:.3f} s/step wall, {statistics.median(cpu[n]):.3f} s/step CPU, CPU/wall "
+              f"{overlap:.2f}{extra}{parallel}")
     one = times["tnmbl x1"]
     print("scaling to all cores (tnmbl x1 / tnmbl xn, medians of paired blocks):", ", ".join(
         f"{n} threads {statistics.median([o / t for o, t in zip(one, times[f'tnmbl x{n}'])]):.2f}x" for n in counts))
@@ -177,7 +183,7 @@ def main():
     print(f"load average after: {load1[0]:.2f} {load1[1]:.2f} {load1[2]:.2f} (on {cores} cores)")
     if a.json is not None:
         rec = {"bench": "parallel_tebd", "L": a.L, "chi": a.chi, "n_max": a.n_max, "dt": a.dt, "cores": cores,
-               "load_before": load0, "load_after": load1, "s_per_step": med, "blocks": times,
+               "load_before": load0, "load_after": load1, "s_per_step": med, "blocks": times, "cpu_blocks": cpu,
                "measure_s": m, "measure_share": shares, "versions": tnmbl.versions()}
         with open(a.json, "a") as f:
             f.write(json.dumps(rec, default=str) + "\n")

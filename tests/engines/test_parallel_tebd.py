@@ -160,3 +160,13 @@ def test_quimb_refuses_more_than_one_thread():
         Evolution(chain, state, "tebd2", t_final=0.2, backend="quimb", threads=2)
     assert info.value.key == "threads"
     assert Evolution(chain, state, "tebd2", t_final=0.2, backend="quimb", threads=1).engine.threads == 1
+
+
+def test_mixed_bubble_refuses_threads():
+    from tnmbl.evolution import evolve_mixed
+    from tnmbl.states.bubbles import mixed_bubble
+
+    chain = tnmbl.models.xxz(L=6, g=1.0)
+    with pytest.raises(OptionError) as info:
+        evolve_mixed(chain, mixed_bubble(chain, (1, 4), "up"), dt=0.1, t_final=0.1, threads=2)
+    assert info.value.key == "threads"

@@ -136,3 +136,21 @@ def test_operator_arrays_are_built_once_per_chain():
     assert builds_of_one_evolution(chain, state) == 0  # a second Evolution on the same chain
     other = tnmbl.models.bose_hubbard(L=6, U=1.0, g=0.3, n_max=3, seed=5)  # equal, but another chain object
     assert builds_of_one_evolution(other, tnmbl.states.product(other, occupations=[1, 2, 0, 3, 1, 0])) == len(ops)
+
+
+def test_one_pass_on_the_pool_equals_serial_bitwise(monkeypatch):
+    monkeypatch.setattr(tt, "PARALLEL_MIN_BONDS", 2)
+    monkeypatch.setattr(tt, "PARALLEL_MIN_CHI", 1)
+    chain, state = MODELS["bose_hubbard"]
+    opts = EngineOptions(method="tebd2", dt=0.1, chi_max=8, conserve=True, extra={"threads": 2})
+    eng = TenpyTEBD(chain, state, opts)
+    eng.advance(10)
+    requests, _ = requests_of(chain, True)
+    pooled = eng.expect_many(requests)
+    assert eng.tebd.parallel_measurements == 1
+    monkeypatch.setattr(eng.tebd, "threads", 1)  # same engine, same MPS, sites in turn
+    serial = eng.expect_many(requests)
+    assert eng.tebd.parallel_measurements == 1
+    for key, ops in requests.items():
+        assert np.array_equal(pooled[key], serial[key]), key
+        np.testing.assert_allclose(pooled[key], eng.expect(key, ops), rtol=0, atol=1e-12, err_msg=key)

@@ -236,19 +236,25 @@ class TenpyMPSEngine(Engine):
             for n, op in enumerate(ops):
                 at.setdefault(op.start, {}).setdefault(len(op.sites), []).append((key, n, op.matrix))
         out = {key: np.empty(len(ops)) for key, ops in requests.items()}
-        for x in sorted(at):
-            theta = None
+
+        def site(x):  # every value of the operators that start at x (independent of other sites)
+            values, theta = [], None
             for k in range(1, max(at[x]) + 1):
                 if theta is None:
                     theta = self.psi.get_theta(x, n=1)  # S_x B_x, legs vL p0 vR
                 else:
                     B = self.psi.get_B(x + k - 1, form="B").replace_label("p", f"p{k - 1}")
                     theta = npc.tensordot(theta, B, axes=("vR", "vL"))
-                if k not in at[x]:
-                    continue
-                rho_t = _density_matrix_t(theta, k)
-                for key, n, m in at[x][k]:
-                    out[key][n] = np.real(np.sum(np.asarray(m) * rho_t))  # tr(O rho)
+                if k in at[x]:
+                    rho_t = _density_matrix_t(theta, k)
+                    values += [(key, n, np.real(np.sum(np.asarray(m) * rho_t))) for key, n, m in at[x][k]]  # tr(O rho)
+            return values
+
+        # the sites on the TEBD engine's pool where it has one (threads > 1): the same values
+        mapper = getattr(getattr(self, "tebd", None), "map_sites", map)
+        for values in mapper(site, sorted(at)):
+            for key, n, v in values:
+                out[key][n] = v
         return out
 
     def expect(self, key, local_ops):
@@ -333,19 +339,30 @@ def bond_parallel_tebd(psi, model, options, threads):
             super().__init__(psi, model, options)
             self.threads = threads
             self.parallel_layers = 0  # layers that ran on the pool (the tests read it)
+            self.parallel_measurements = 0  # one-pass measurements that ran on the pool
             self._pool = None
 
         def _gains(self, bonds):
             return self.threads > 1 and len(bonds) >= PARALLEL_MIN_BONDS and max(self.psi.chi) >= PARALLEL_MIN_CHI
 
+        def _get_pool(self):
+            if self._pool is None:
+                self._pool = ThreadPoolExecutor(self.threads, thread_name_prefix="tnmbl-tebd")
+                weakref.finalize(self, self._pool.shutdown, wait=False)
+            return self._pool
+
+        def map_sites(self, fn, sites):
+            """``map(fn, sites)``, on the pool where it gains (measurement: one task per site)."""
+            if self.threads > 1 and len(sites) >= 2 * PARALLEL_MIN_BONDS and max(self.psi.chi) >= PARALLEL_MIN_CHI:
+                self.parallel_measurements += 1
+                return list(self._get_pool().map(fn, sites))
+            return [fn(x) for x in sites]
+
         def evolve_step(self, U_idx_dt, odd):
             Us = self._U[U_idx_dt]
             bonds = [int(i) for i in np.arange(int(odd) % 2, self.psi.L, 2) if Us[i] is not None]
             if self._gains(bonds):
-                if self._pool is None:
-                    self._pool = ThreadPoolExecutor(self.threads, thread_name_prefix="tnmbl-tebd")
-                    weakref.finalize(self, self._pool.shutdown, wait=False)
-                results = list(self._pool.map(lambda i: self._update(i, Us[i]), bonds))
+                results = list(self._get_pool().map(lambda i: self._update(i, Us[i]), bonds))
                 self.parallel_layers += 1
             else:
                 results = [self._update(i, Us[i]) for i in bonds]

@@ -19,6 +19,9 @@ chains). The one driver (:class:`tnmbl.evolution.Evolution`) only calls:
 ``expect(key, local_ops)``
     real expectation values of a list of :class:`~tnmbl.chain.LocalOp` (Hermitian),
     ``key`` naming the list so an engine can cache its own form of the operators;
+``expect_many(requests)``
+    ``{key: expect(key, local_ops)}`` for a dict of such lists (the driver asks for every
+    observable of a row at once, so an engine can share work between them);
 ``entanglement()``
     von Neumann entropies (natural log) of every bond cut;
 ``health()``
@@ -111,6 +114,11 @@ class Engine(ABC):
     @abstractmethod
     def expect(self, key, local_ops):
         """Expectation values of ``local_ops`` (array of floats)."""
+
+    def expect_many(self, requests):
+        """``{key: expect(key, local_ops)}`` for every item of ``requests`` (a dict): engines that
+        measure several operator lists in one pass over their state override it."""
+        return {key: self.expect(key, ops) for key, ops in requests.items()}
 
     @abstractmethod
     def entanglement(self):

@@ -70,6 +70,9 @@ class PurificationBubbleTEBD(TebdStepping, TenpyMPSEngine):
 
         if options.method not in ("tebd2", "tebd4"):
             fail(OptionError, "method", options.method, "a mixed bubble runs on 'tebd2' or 'tebd4'")
+        if options.extra.get("threads") not in (None, 1):
+            fail(OptionError, "threads", options.extra["threads"], "TeNPy's purification TEBD updates one bond "
+                 "at a time", "leave threads out for a mixed bubble")
         self.chain, self.options, self.step = chain, options, 0
         self.method = options.method
         self.site, self.model = site, model

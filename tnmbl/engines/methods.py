@@ -53,6 +53,9 @@ MAX_DIM = 3_000_000
 COMMON_OPTIONS = frozenset({"dt", "t_final", "observables", "output_dt", "backend"})
 #: options of the MPS methods
 MPS_OPTIONS = frozenset({"chi_max", "svd_cutoff", "conserve", "array_backend", "t_start"})
+#: options of the TEBD methods: ``threads`` updates the bonds of one Trotter layer on that many
+#: workers (backend tenpy; quimb refuses more than one)
+TEBD_OPTIONS = MPS_OPTIONS | {"threads"}
 #: options of the exact method. It truncates nothing, so every ``chi_max`` / ``svd_cutoff`` bound
 #: holds and it takes them (recorded in the result's meta), so that one option set compares an MPS
 #: method with its exact reference; ``array_backend`` (an array library) it refuses.
@@ -172,8 +175,8 @@ class MethodSpec(Mapping):
         return True, ""
 
 
-def _mps(name, order, backends, **kw):
-    return MethodSpec(name, order, "quantum", None, backends, MPS_OPTIONS, open_only=True, **kw)
+def _mps(name, order, backends, options=MPS_OPTIONS, **kw):
+    return MethodSpec(name, order, "quantum", None, backends, options, open_only=True, **kw)
 
 
 def _classical(name, order, site, summary, max_substep=None):
@@ -193,8 +196,10 @@ _TEBD = {"tenpy": "tenpy_tebd:TenpyTEBD", "quimb": "quimb_tebd:QuimbTEBD"}
 
 #: the table (name -> spec), in the order the docs and the tests list methods
 METHOD_SPECS = {s.name: s for s in (
-    _mps("tebd2", 2, _TEBD, max_dt=1.0, nearest_neighbour=True, summary="2nd-order Trotter (Strang) TEBD"),
-    _mps("tebd4", 4, _TEBD, max_dt=1.0, nearest_neighbour=True, summary="4th-order Trotter (Suzuki S4) TEBD"),
+    _mps("tebd2", 2, _TEBD, TEBD_OPTIONS, max_dt=1.0, nearest_neighbour=True,
+         summary="2nd-order Trotter (Strang) TEBD"),
+    _mps("tebd4", 4, _TEBD, TEBD_OPTIONS, max_dt=1.0, nearest_neighbour=True,
+         summary="4th-order Trotter (Suzuki S4) TEBD"),
     _mps("tdvp1", 2, {"tenpy": "tenpy_tdvp:TenpyTDVP"}, summary="one-site TDVP (two-site while bonds grow)"),
     _mps("tdvp2", 2, {"tenpy": "tenpy_tdvp:TenpyTDVP"}, summary="two-site TDVP"),
     MethodSpec("exact", None, "quantum", None, {"scipy": "exact:ExactEngine"}, EXACT_OPTIONS, max_dim=MAX_DIM,

@@ -119,6 +119,11 @@ class QuimbTEBD(Engine):
             fail(OptionError, "method", options.method,
                  f"TEBD takes nearest-neighbour chains; this one has range-{chain.max_range} terms",
                  "use method='tdvp1' or 'tdvp2', or 'exact' (small L)")
+        threads = options.extra.get("threads")
+        if threads not in (None, 1) or isinstance(threads, bool):
+            fail(OptionError, "threads", threads, "the quimb sweep updates one bond at a time (its centre moves "
+                 "with every gate)", "use backend='tenpy' for bond-parallel TEBD, or threads=1")
+        self.threads = threads
         from quimb.tensor import LocalHam1D
 
         self.method = options.method

@@ -252,7 +252,9 @@ def evolve(chain, state, method=None, *, dt=UNSET, t_final, chi_max=UNSET, svd_c
         MPS methods: largest bond dimension (128), Schmidt values discarded below
         ``svd_cutoff`` (1e-10), U(1) charge conservation (``"auto"``: when the chain and
         state allow it; ``exact`` takes ``conserve`` too), array library of backends that
-        run on several (``quimb``: ``numpy`` default, ``torch``, ``cupy``).
+        run on several (``quimb``: ``numpy`` default, ``torch``, ``cupy``). ``tebd2`` /
+        ``tebd4`` on TeNPy take ``threads``: the bonds of one Trotter layer on that many
+        workers (``None``: TeNPy's serial engine; every ``n >= 1`` gives bitwise the same state).
     n_log, beta, energy_tolerance, noise_rate, noise_seed, per_chain, threads, lanes, chunk_outputs, allow_large_dt :
         Classical batches: ``n_log`` log-spaced outputs instead of ``output_dt``; inverse
         temperature for ``phi`` (default: the state's); stop with

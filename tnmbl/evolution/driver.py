@@ -21,6 +21,7 @@ from ..observables import get_observable
 from ..provenance import versions
 from ..states.bubbles import MixedBubble
 from ..timegrid import DEFAULT_ROWS, n_steps, output_grid
+from . import progress as _progress
 from .probes import PROBES
 from .rows import collect, number
 
@@ -194,17 +195,24 @@ class Evolution:
         self.timing["measure_s"] += _time.perf_counter() - t0
         return row
 
+    def __len__(self):
+        """The number of rows iterating yields (the output times, the start included)."""
+        return len(self.steps)
+
     def __iter__(self):
         segments = np.diff(np.concatenate([[self.engine.step], self.steps]))
         samples = self.engine.outputs(segments)
-        for step in self.steps:
+        _progress.log_start(self)
+        for i, step in enumerate(self.steps):
             t0 = _time.perf_counter()
             sample = next(samples)
             t1 = _time.perf_counter()
             self.timing["evolve_s"] += t1 - t0
             row = self.probe.row(self.engine, sample, int(step))
             self.timing["measure_s"] += _time.perf_counter() - t1
+            _progress.log_row(self, row, i)
             yield row
+        _progress.log_end(self, len(self.steps))
 
     def meta(self):
         """Method, options and versions, for the result's provenance."""
@@ -216,7 +224,7 @@ class Evolution:
 def evolve(chain, state, method=None, *, dt=UNSET, t_final, chi_max=UNSET, svd_cutoff=UNSET, observables=UNSET,
            output_dt=UNSET, conserve=UNSET, backend=UNSET, array_backend=UNSET, n_log=UNSET, beta=UNSET,
            energy_tolerance=UNSET, noise_rate=UNSET, noise_seed=UNSET, threads=UNSET, lanes=UNSET,
-           chunk_outputs=UNSET, allow_large_dt=UNSET, per_chain=UNSET, callback=None):
+           chunk_outputs=UNSET, allow_large_dt=UNSET, per_chain=UNSET, callback=None, progress=None):
     r"""Evolve ``state`` under ``chain`` and measure ``observables`` at output times.
 
     Every method goes through the one :class:`Evolution`; the method table
@@ -262,6 +270,12 @@ def evolve(chain, state, method=None, *, dt=UNSET, t_final, chi_max=UNSET, svd_c
         stability bound.
     callback : callable, optional
         Called with each :class:`~tnmbl.evolution.Row` as it is measured.
+    progress : None, bool, "rich" or "tqdm"
+        A progress bar over the output rows with the time reached, ``chi``, the truncation
+        error and the ETA (:mod:`tnmbl.evolution.progress`). ``None`` (default): shown only
+        when stderr is a terminal (never in scripts piped to a file, batch jobs or tests).
+        Rows are also logged to the ``tnmbl`` logger (INFO: start and end; DEBUG: each row),
+        silent unless logging is configured.
 
     Returns
     -------
@@ -275,5 +289,19 @@ def evolve(chain, state, method=None, *, dt=UNSET, t_final, chi_max=UNSET, svd_c
                                    energy_tolerance=energy_tolerance, noise_rate=noise_rate, noise_seed=noise_seed,
                                    threads=threads, lanes=lanes, chunk_outputs=chunk_outputs,
                                    allow_large_dt=allow_large_dt, per_chain=per_chain).items() if v is not UNSET}
+    kind = _progress.wanted(progress)
     ev = Evolution(chain, state, method, t_final=t_final, **given)
-    return collect(ev, callback, handle=ev if ev.engine.probe == "batch" else None)
+    handle = ev if ev.engine.probe == "batch" else None
+    if kind is None:
+        return collect(ev, callback, handle=handle)
+    bar = _progress.ProgressBar(len(ev), t_final=ev.t_final, kind=kind, description=f"{ev.method} {chain.name}")
+
+    def both(row):
+        bar.row(row)
+        if callback is not None:
+            callback(row)
+
+    try:
+        return collect(ev, both, handle=handle)
+    finally:
+        bar.close()

@@ -9,7 +9,7 @@ energy currents and the other local observables derived from one term list per m
 >>> res = tnmbl.evolve(chain, psi, method="tebd2", dt=0.05, t_final=0.5,
 ...                    observables=["density", "energy_current"])
 >>> res["energy_current"].shape
-(11, 6)
+(4, 6)
 """
 
 import logging

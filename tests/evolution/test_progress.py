@@ -14,7 +14,7 @@ def small():
     return chain, tnmbl.states.product(chain, occupations=[2, 2, 0, 0])
 
 
-@pytest.mark.parametrize("opts", [dict(output_dt=0.1), dict()])
+@pytest.mark.parametrize("opts", [dict(output_dt=0.1), dict(), dict(n_log=5)])
 def test_len_is_the_number_of_rows(small, opts):
     chain, psi = small
     ev = tnmbl.Evolution(chain, psi, "exact", dt=0.05, t_final=1.0, observables=["density"], **opts)

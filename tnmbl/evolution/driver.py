@@ -20,7 +20,7 @@ from ..errors import OptionError, StateError, fail
 from ..observables import get_observable
 from ..provenance import versions
 from ..states.bubbles import MixedBubble
-from ..timegrid import DEFAULT_ROWS, n_steps, output_grid
+from ..timegrid import default_every, n_steps, output_grid
 from . import progress as _progress
 from .probes import PROBES
 from .rows import collect, number
@@ -142,8 +142,11 @@ class Evolution:
             fail(OptionError, "observables", names, "each observable may be listed once")
         self.n_total = n_steps("t_final", self.t_final, self.dt)
         self.step0 = n_steps("t_start", number("t_start", opt["t_start"], allow_zero=True), self.dt)
+        if opt["n_log"] is not None and opt["output_dt"] is not None:
+            fail(OptionError, "n_log", opt["n_log"], "give either output_dt or n_log, not both",
+                 "drop output_dt for log-spaced output times")
         if opt["output_dt"] is None:
-            self.n_out = max(1, self.n_total // DEFAULT_ROWS)
+            self.n_out = default_every(self.n_total)
         else:
             self.n_out = n_steps("output_dt", number("output_dt", opt["output_dt"]), self.dt, minimum=1)
         self.steps = output_grid(self.n_total, every=self.n_out, n_log=opt["n_log"], start=self.step0)
@@ -252,7 +255,12 @@ def evolve(chain, state, method=None, *, dt=UNSET, t_final, chi_max=UNSET, svd_c
         ``energy_current``, ``density_current``, ``entanglement``, ``onsite:OP``; classical
         chains also ``phi`` and ``current_correlation``).
     output_dt : float, optional
-        Interval between output times (default: about 100 outputs over the run).
+        Interval between output times, used exactly. Default
+        (:func:`tnmbl.timegrid.default_every`): at most 100 rows after the start, and never
+        more often than every 4 steps; the final time is always a row.
+    n_log : int, optional
+        ``n_log`` log-spaced output steps instead of ``output_dt`` (every method; for
+        quantities growing like log t, e.g. the entanglement of an MBL chain).
     backend : str, optional
         Library running the method (default: ``tnmbl.engines.default_backend``, chosen by
         method and size from the benchmarks).
@@ -261,8 +269,8 @@ def evolve(chain, state, method=None, *, dt=UNSET, t_final, chi_max=UNSET, svd_c
         ``svd_cutoff`` (1e-10), U(1) charge conservation (``"auto"``: when the chain and
         state allow it; ``exact`` takes ``conserve`` too), array library of backends that
         run on several (``quimb``: ``numpy`` default, ``torch``, ``cupy``).
-    n_log, beta, energy_tolerance, noise_rate, noise_seed, per_chain, threads, lanes, chunk_outputs, allow_large_dt :
-        Classical batches: ``n_log`` log-spaced outputs instead of ``output_dt``; inverse
+    beta, energy_tolerance, noise_rate, noise_seed, per_chain, threads, lanes, chunk_outputs, allow_large_dt :
+        Classical batches: inverse
         temperature for ``phi`` (default: the state's); stop with
         :class:`~tnmbl.errors.ConvergenceError` when :math:`\max_m |E_m(t) - E_m(0)| / L`
         passes ``energy_tolerance``; velocity-flip noise rate and seed (rotor); per-chain

@@ -116,10 +116,17 @@ class Evolution:
             fail(StateError, "state", getattr(state, "label", state), "was built for another chain",
                  "build it with tnmbl.states.*(chain, ...) for this chain")
         opt = dict(DEFAULTS, **options)
+        general = getattr(state, "kind", None) in ("mps", "vector")  # tnmbl.states.mps
+        if general and opt["backend"] is None and "tenpy" in spec.backends:
+            opt["backend"] = "tenpy"  # the MPS engines that take such a state
         backend = resolve_backend(method, chain, opt["chi_max"], opt["backend"], opt["array_backend"],
                                   opt["conserve"])
         if backend not in spec:
             fail(OptionError, "backend", backend, f"method {method!r} runs on: {', '.join(spec.backends)}")
+        if general and backend not in state.backends:
+            fail(StateError, "state", state.label, f"an {state.kind} state runs on the TeNPy engines and the exact "
+                 f"engine; method {method!r} on backend {backend!r} does not take it",
+                 "use backend='tenpy' (tebd2, tebd4, tdvp1, tdvp2) or method='exact'")
         array_backend = opt["array_backend"]
         if array_backend is not None and array_backend not in ARRAY_BACKENDS.get(backend, ("numpy",)):
             fail(OptionError, "array_backend", array_backend,

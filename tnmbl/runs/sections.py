@@ -26,7 +26,7 @@ MAX_STEPS = 100_000_000
 MAX_OUTPUTS = 1_000_000
 #: bounds on model parameters that size the computation, by parameter name
 PARAM_LIMITS = {"L": (2, 100_000), "n_max": (1, 64)}
-#: largest |value| of a real model parameter (energies in model units; rescale beyond)
+#: largest ``|value|`` of a real model parameter (energies in model units; rescale beyond)
 MAX_STRENGTH = 1e6
 #: largest dt a method accepts (TeNPy refuses Trotter steps above 1)
 MAX_DT = {"tebd2": 1.0, "tebd4": 1.0}

@@ -136,3 +136,18 @@ def test_plot_labels(api_result, tmp_path):
     plt.close(fig)
     out = api_result.plot(tmp_path / "fig.png")
     assert out.exists() and out.stat().st_size > 0
+
+
+def test_classical_batch_round_trip_with_per_chain_series(tmp_path):
+    from tnmbl.states import classical as cs
+
+    chain = tnmbl.models.rotor(8, 1.0)
+    res = tnmbl.evolve(chain, cs.gibbs(chain, 4, beta=1.0, seed=0), "leapfrog", dt=0.05, t_final=1.0, n_log=6,
+                       observables=["density", "phi"], per_chain=["energy"])
+    assert res.per_chain["energy"].shape == (len(res.times), 4)
+    back = tnmbl.load(res.save(tmp_path / "c.h5"))
+    same, why = back.same_as(res)
+    assert same, why
+    pytest.importorskip("xarray")
+    same, why = tnmbl.Result.from_xarray(res.to_xarray()).same_as(res)
+    assert same, why

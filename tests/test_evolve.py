@@ -127,10 +127,12 @@ def test_issue_example_runs_and_shapes():
     res = tnmbl.evolve(chain, psi, method="tebd2", dt=0.05, t_final=0.5, chi_max=32,
                        observables=["density", "energy_density", "energy_current", "entanglement"])
     assert res.meta["backend"] == "tenpy" and res.meta["conserve"] is True  # chi_max * d = 160: TeNPy, U(1)
-    assert res["density"].shape == (11, 12)
-    assert res["energy_density"].shape == (11, 11)
-    assert res["energy_current"].shape == (11, 10)
-    assert res["entanglement"].shape == (11, 11)
+    # the default grid of 10 steps: every 4 steps (timegrid.default_every) and the final time
+    assert np.allclose(res.times, [0.0, 0.2, 0.4, 0.5])
+    assert res["density"].shape == (4, 12)
+    assert res["energy_density"].shape == (4, 11)
+    assert res["energy_current"].shape == (4, 10)
+    assert res["entanglement"].shape == (4, 11)
     assert np.allclose(res.positions["energy_current"], np.arange(1, 11))
     # the bubble's edges carry energy: current nonzero only near sites 3-4 and 7-8
     assert np.allclose(res["energy_current"][0], 0)

@@ -35,7 +35,7 @@ USED = {"dt": lambda ev: ev.dt, "chi_max": lambda ev: ev.options.chi_max,
             "allow_large_dt"], "per_chain": lambda ev: ev.per_chain}
 
 OPTIONS = [name for name, p in inspect.signature(tnmbl.evolve).parameters.items()
-           if p.kind is inspect.Parameter.KEYWORD_ONLY and name not in ("t_final", "callback", "backend")]
+           if p.kind is inspect.Parameter.KEYWORD_ONLY and name not in ("t_final", "callback", "backend", "progress")]
 
 
 def chain_and_state(method):

@@ -9,15 +9,19 @@ energy currents and the other local observables derived from one term list per m
 >>> res = tnmbl.evolve(chain, psi, method="tebd2", dt=0.05, t_final=0.5,
 ...                    observables=["density", "energy_current"])
 >>> res["energy_current"].shape
-(11, 6)
+(4, 6)
 """
+
+import logging
 
 from . import chain, engines, models, observables, states
 from .chain import Bond, Chain, OnSite
 from .errors import ConfigError, ConvergenceError, ModelError, ObservableError, OptionError, StateError, TnmblError
-from .evolution import Evolution, Result, Row, evolve, evolve_classical
+from .evolution import Evolution, Result, Row, evolve, evolve_classical, load
 from .provenance import __version__, versions
 
-__all__ = ["Bond", "Chain", "OnSite", "Evolution", "Result", "Row", "evolve", "evolve_classical", "versions",
+logging.getLogger("tnmbl").addHandler(logging.NullHandler())  # silent unless the application configures logging
+
+__all__ = ["Bond", "Chain", "OnSite", "Evolution", "Result", "Row", "evolve", "evolve_classical", "load", "versions",
            "chain", "engines", "models", "observables", "states", "ConfigError", "ConvergenceError",
            "ModelError", "ObservableError", "OptionError", "StateError", "TnmblError", "__version__"]

@@ -134,6 +134,23 @@ class ConvergenceError(TnmblError, RuntimeError):
     """A health figure (energy error, truncation error, ...) passed its threshold."""
 
 
+class AnalysisWarning(UserWarning):
+    """An analysis result is not what it looks like (a NaN because a level was never crossed, a
+    front stuck at the chain's edge); ``key`` / ``value`` / ``rule`` / ``fix`` as for errors."""
+
+    key = value = rule = fix = None
+
+
+def warn(key, value, rule, fix=None, *, stacklevel=3):
+    """Warn with an :class:`AnalysisWarning` carrying ``key``, ``value``, ``rule`` and ``fix``."""
+    import warnings
+
+    msg = f"{key} = {show(value)}: {rule}" + (f". Fix: {fix}" if fix else "")
+    w = AnalysisWarning(msg)
+    w.key, w.value, w.rule, w.fix = key, value, rule, fix
+    warnings.warn(w, stacklevel=stacklevel)
+
+
 def fail(cls, key, value, rule, fix=None):
     """Raise ``cls`` with ``key``, ``value``, ``rule``, ``fix`` set and the standard message."""
     raise cls.make(key, value, rule, fix)

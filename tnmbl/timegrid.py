@@ -18,7 +18,10 @@ TOLERANCE = 1e-9
 """Relative tolerance of "an integer number of steps"."""
 
 DEFAULT_ROWS = 100
-"""About how many output rows a run makes when no output spacing is given."""
+"""The most output rows after the start that a run makes when no output spacing is given."""
+
+MIN_STRIDE = 4
+"""The fewest steps between two default output rows (measuring costs as much as a few steps)."""
 
 
 def n_steps(key, t, dt, *, minimum=0, error=OptionError, dt_key="dt"):
@@ -39,21 +42,34 @@ def n_steps(key, t, dt, *, minimum=0, error=OptionError, dt_key="dt"):
     return int(k)
 
 
+def default_every(n_total):
+    """The default output stride of a run of ``n_total`` steps (no ``output_dt`` given).
+
+    The rule: ``max(MIN_STRIDE, ceil(n_total / DEFAULT_ROWS))`` steps, i.e. at most
+    :data:`DEFAULT_ROWS` rows after the start (101 with it) and never a row more often than
+    every :data:`MIN_STRIDE` steps, however small ``dt`` is. The final step is always a row too
+    (:func:`output_grid`), so the last interval can be shorter. An explicit ``output_dt`` is
+    used exactly.
+    """
+    return max(MIN_STRIDE, -(-int(n_total) // DEFAULT_ROWS))
+
+
 def output_grid(n_total, *, every=None, n_log=None, start=0):
     """Step numbers at which to measure, from ``start`` to ``n_total`` (both included).
 
-    ``every`` steps (default: about :data:`DEFAULT_ROWS` rows), or ``n_log`` log-spaced steps
-    (rounded, duplicates removed, the start always first).
+    ``every`` steps (default: :func:`default_every` of the steps run), or ``n_log``
+    log-spaced steps between ``start`` and ``n_total`` (rounded, duplicates removed, the start
+    always first; the same for every engine).
     """
     if n_log is not None:
         if isinstance(n_log, bool) or not isinstance(n_log, (int, np.integer)) or n_log < 2:
             fail(OptionError, "n_log", n_log, "must be an integer >= 2")
-        if n_total <= 0:
-            return np.array([0], np.int64)
-        steps = np.unique(np.round(np.geomspace(1, max(n_total, 1), int(n_log))).astype(np.int64))
-        return np.concatenate([[0], steps[steps > 0]]).astype(np.int64)
+        if n_total <= start:
+            return np.array([start], np.int64)
+        steps = start + np.unique(np.round(np.geomspace(1, n_total - start, int(n_log))).astype(np.int64))
+        return np.concatenate([[start], steps[steps > start]]).astype(np.int64)
     if every is None:
-        every = max(1, (n_total - start) // DEFAULT_ROWS)
+        every = default_every(n_total - start)
     steps = list(range(start, n_total + 1, every))
     if steps[-1] != n_total and n_total > start:
         steps.append(n_total)

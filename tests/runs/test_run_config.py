@@ -24,7 +24,7 @@ def test_defaults_are_resolved_and_written_back(tmp_path):
     assert d["evolution"]["conserve"] is True                      # 'auto' resolved
     assert d["model"]["n_max"] == 4 and d["model"]["bc"] == "open"  # factory defaults
     assert isinstance(d["seed"], int) and d["model"]["seed"] == d["seed"]
-    assert d["observables"]["output_dt"] == pytest.approx(0.05)   # t_final/dt = 12 steps -> every step
+    assert d["observables"]["output_dt"] == pytest.approx(0.2)    # 12 steps -> every 4 (timegrid.default_every)
     assert d["output"]["checkpoint_every_s"] == 300.0
     # the resolved config validates to itself
     assert validate_config(d, name="x").to_dict() == cfg.to_dict()

@@ -109,7 +109,10 @@ class ExactEngine(Engine):
         Q = state.total_charge if options.conserve else None
         self.basis = SectorBasis(chain.L, chain.site.charges, Q, max_dim=max_dim)
         self.H = self._assemble(hamiltonian_terms(chain))
-        self.psi = self.basis.product_state(state.vectors)
+        if state.vectors is None:  # an MPS or dense vector state (tnmbl.states.mps)
+            self.psi = np.asarray(state.dense(), complex)[self.basis.codes]
+        else:
+            self.psi = self.basis.product_state(state.vectors)
         norm = np.linalg.norm(self.psi)
         if abs(norm - 1) > 1e-10:
             fail(OptionError, "conserve", options.conserve,

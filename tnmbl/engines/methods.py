@@ -50,7 +50,7 @@ MAX_DIM = 3_000_000
 """Largest Hilbert-space (or charge-sector) dimension the exact method evolves."""
 
 #: options every method takes (``evolve`` and :class:`~tnmbl.evolution.Evolution`)
-COMMON_OPTIONS = frozenset({"dt", "t_final", "observables", "output_dt", "backend"})
+COMMON_OPTIONS = frozenset({"dt", "t_final", "observables", "output_dt", "n_log", "backend"})
 #: options of the MPS methods
 MPS_OPTIONS = frozenset({"chi_max", "svd_cutoff", "conserve", "array_backend", "t_start"})
 #: options of the TEBD methods: ``threads`` updates the bonds of one Trotter layer on that many
@@ -61,7 +61,7 @@ TEBD_OPTIONS = MPS_OPTIONS | {"threads"}
 #: method with its exact reference; ``array_backend`` (an array library) it refuses.
 EXACT_OPTIONS = frozenset({"conserve", "t_start", "chi_max", "svd_cutoff"})
 #: options of the classical batch integrators
-CLASSICAL_OPTIONS = frozenset({"n_log", "beta", "energy_tolerance", "noise_rate", "noise_seed", "threads", "lanes",
+CLASSICAL_OPTIONS = frozenset({"beta", "energy_tolerance", "noise_rate", "noise_seed", "threads", "lanes",
                                "chunk_outputs", "allow_large_dt", "per_chain", "keep_samples"})
 
 

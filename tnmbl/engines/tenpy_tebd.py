@@ -46,6 +46,7 @@ import numpy as np
 
 from ..errors import ObservableError, OptionError, fail
 from .base import Engine
+from .general_states import is_general, tenpy_mps
 from .methods import METHOD_SPECS
 
 log = logging.getLogger(__name__)
@@ -203,10 +204,13 @@ class TenpyMPSEngine(Engine):
                  "for a zero Hamiltonian", "give a non-zero coupling, or use method='exact'")
         self.site = tenpy_site(chain.site, options.conserve)
         self.model = tenpy_model(chain, self.site)
-        idx = state.basis_indices
-        p_state = idx if idx is not None else [np.asarray(v) for v in state.vectors]
-        self.psi = MPS.from_product_state([self.site] * chain.L, p_state, bc="finite",
-                                          dtype=complex, unit_cell_width=chain.L)
+        if is_general(state):  # an MPS or dense vector given as the initial state (tnmbl.states.mps)
+            self.psi = tenpy_mps(state, self.site, chain.L)
+        else:
+            idx = state.basis_indices
+            p_state = idx if idx is not None else [np.asarray(v) for v in state.vectors]
+            self.psi = MPS.from_product_state([self.site] * chain.L, p_state, bc="finite",
+                                              dtype=complex, unit_cell_width=chain.L)
         self._cache = {}  # key -> (TeNPy arrays, sites): the per-operator path
         self._checked = set()  # keys whose operators expect_many checked (adjacent, charge)
 

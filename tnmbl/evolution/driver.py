@@ -20,7 +20,8 @@ from ..errors import OptionError, StateError, fail
 from ..observables import get_observable
 from ..provenance import versions
 from ..states.bubbles import MixedBubble
-from ..timegrid import DEFAULT_ROWS, n_steps, output_grid
+from ..timegrid import default_every, n_steps, output_grid
+from . import progress as _progress
 from .probes import PROBES
 from .rows import collect, number
 
@@ -115,10 +116,17 @@ class Evolution:
             fail(StateError, "state", getattr(state, "label", state), "was built for another chain",
                  "build it with tnmbl.states.*(chain, ...) for this chain")
         opt = dict(DEFAULTS, **options)
+        general = getattr(state, "kind", None) in ("mps", "vector")  # tnmbl.states.mps
+        if general and opt["backend"] is None and "tenpy" in spec.backends:
+            opt["backend"] = "tenpy"  # the MPS engines that take such a state
         backend = resolve_backend(method, chain, opt["chi_max"], opt["backend"], opt["array_backend"],
                                   opt["conserve"])
         if backend not in spec:
             fail(OptionError, "backend", backend, f"method {method!r} runs on: {', '.join(spec.backends)}")
+        if general and backend not in state.backends:
+            fail(StateError, "state", state.label, f"an {state.kind} state runs on the TeNPy engines and the exact "
+                 f"engine; method {method!r} on backend {backend!r} does not take it",
+                 "use backend='tenpy' (tebd2, tebd4, tdvp1, tdvp2) or method='exact'")
         array_backend = opt["array_backend"]
         if array_backend is not None and array_backend not in ARRAY_BACKENDS.get(backend, ("numpy",)):
             fail(OptionError, "array_backend", array_backend,
@@ -141,8 +149,11 @@ class Evolution:
             fail(OptionError, "observables", names, "each observable may be listed once")
         self.n_total = n_steps("t_final", self.t_final, self.dt)
         self.step0 = n_steps("t_start", number("t_start", opt["t_start"], allow_zero=True), self.dt)
+        if opt["n_log"] is not None and opt["output_dt"] is not None:
+            fail(OptionError, "n_log", opt["n_log"], "give either output_dt or n_log, not both",
+                 "drop output_dt for log-spaced output times")
         if opt["output_dt"] is None:
-            self.n_out = max(1, self.n_total // DEFAULT_ROWS)
+            self.n_out = default_every(self.n_total)
         else:
             self.n_out = n_steps("output_dt", number("output_dt", opt["output_dt"]), self.dt, minimum=1)
         self.steps = output_grid(self.n_total, every=self.n_out, n_log=opt["n_log"], start=self.step0)
@@ -194,17 +205,24 @@ class Evolution:
         self.timing["measure_s"] += _time.perf_counter() - t0
         return row
 
+    def __len__(self):
+        """The number of rows iterating yields (the output times, the start included)."""
+        return len(self.steps)
+
     def __iter__(self):
         segments = np.diff(np.concatenate([[self.engine.step], self.steps]))
         samples = self.engine.outputs(segments)
-        for step in self.steps:
+        _progress.log_start(self)
+        for i, step in enumerate(self.steps):
             t0 = _time.perf_counter()
             sample = next(samples)
             t1 = _time.perf_counter()
             self.timing["evolve_s"] += t1 - t0
             row = self.probe.row(self.engine, sample, int(step))
             self.timing["measure_s"] += _time.perf_counter() - t1
+            _progress.log_row(self, row, i)
             yield row
+        _progress.log_end(self, len(self.steps))
 
     def meta(self):
         """Method, options and versions, for the result's provenance."""
@@ -216,7 +234,7 @@ class Evolution:
 def evolve(chain, state, method=None, *, dt=UNSET, t_final, chi_max=UNSET, svd_cutoff=UNSET, observables=UNSET,
            output_dt=UNSET, conserve=UNSET, backend=UNSET, array_backend=UNSET, n_log=UNSET, beta=UNSET,
            energy_tolerance=UNSET, noise_rate=UNSET, noise_seed=UNSET, threads=UNSET, lanes=UNSET,
-           chunk_outputs=UNSET, allow_large_dt=UNSET, per_chain=UNSET, callback=None):
+           chunk_outputs=UNSET, allow_large_dt=UNSET, per_chain=UNSET, callback=None, progress=None):
     r"""Evolve ``state`` under ``chain`` and measure ``observables`` at output times.
 
     Every method goes through the one :class:`Evolution`; the method table
@@ -244,7 +262,12 @@ def evolve(chain, state, method=None, *, dt=UNSET, t_final, chi_max=UNSET, svd_c
         ``energy_current``, ``density_current``, ``entanglement``, ``onsite:OP``; classical
         chains also ``phi`` and ``current_correlation``).
     output_dt : float, optional
-        Interval between output times (default: about 100 outputs over the run).
+        Interval between output times, used exactly. Default
+        (:func:`tnmbl.timegrid.default_every`): at most 100 rows after the start, and never
+        more often than every 4 steps; the final time is always a row.
+    n_log : int, optional
+        ``n_log`` log-spaced output steps instead of ``output_dt`` (every method; for
+        quantities growing like log t, e.g. the entanglement of an MBL chain).
     backend : str, optional
         Library running the method (default: ``tnmbl.engines.default_backend``, chosen by
         method and size from the benchmarks).
@@ -255,8 +278,8 @@ def evolve(chain, state, method=None, *, dt=UNSET, t_final, chi_max=UNSET, svd_c
         run on several (``quimb``: ``numpy`` default, ``torch``, ``cupy``). ``tebd2`` /
         ``tebd4`` on TeNPy take ``threads``: the bonds of one Trotter layer on that many
         workers (``None``: TeNPy's serial engine; every ``n >= 1`` gives bitwise the same state).
-    n_log, beta, energy_tolerance, noise_rate, noise_seed, per_chain, threads, lanes, chunk_outputs, allow_large_dt :
-        Classical batches: ``n_log`` log-spaced outputs instead of ``output_dt``; inverse
+    beta, energy_tolerance, noise_rate, noise_seed, per_chain, threads, lanes, chunk_outputs, allow_large_dt :
+        Classical batches: inverse
         temperature for ``phi`` (default: the state's); stop with
         :class:`~tnmbl.errors.ConvergenceError` when :math:`\max_m |E_m(t) - E_m(0)| / L`
         passes ``energy_tolerance``; velocity-flip noise rate and seed (rotor); per-chain
@@ -264,6 +287,12 @@ def evolve(chain, state, method=None, *, dt=UNSET, t_final, chi_max=UNSET, svd_c
         stability bound.
     callback : callable, optional
         Called with each :class:`~tnmbl.evolution.Row` as it is measured.
+    progress : None, bool, "rich" or "tqdm"
+        A progress bar over the output rows with the time reached, ``chi``, the truncation
+        error and the ETA (:mod:`tnmbl.evolution.progress`). ``None`` (default): shown only
+        when stderr is a terminal (never in scripts piped to a file, batch jobs or tests).
+        Rows are also logged to the ``tnmbl`` logger (INFO: start and end; DEBUG: each row),
+        silent unless logging is configured.
 
     Returns
     -------
@@ -277,5 +306,19 @@ def evolve(chain, state, method=None, *, dt=UNSET, t_final, chi_max=UNSET, svd_c
                                    energy_tolerance=energy_tolerance, noise_rate=noise_rate, noise_seed=noise_seed,
                                    threads=threads, lanes=lanes, chunk_outputs=chunk_outputs,
                                    allow_large_dt=allow_large_dt, per_chain=per_chain).items() if v is not UNSET}
+    kind = _progress.wanted(progress)
     ev = Evolution(chain, state, method, t_final=t_final, **given)
-    return collect(ev, callback, handle=ev if ev.engine.probe == "batch" else None)
+    handle = ev if ev.engine.probe == "batch" else None
+    if kind is None:
+        return collect(ev, callback, handle=handle)
+    bar = _progress.ProgressBar(len(ev), t_final=ev.t_final, kind=kind, description=f"{ev.method} {chain.name}")
+
+    def both(row):
+        bar.row(row)
+        if callback is not None:
+            callback(row)
+
+    try:
+        return collect(ev, both, handle=handle)
+    finally:
+        bar.close()

@@ -3,7 +3,7 @@ driver and averages (e.g. over the samples of :func:`tnmbl.states.bubbles.sample
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 
@@ -13,7 +13,9 @@ from .driver import evolve
 
 @dataclass
 class EnsembleResult:
-    """Mean and standard error of every observable over an ensemble of runs."""
+    """Mean and standard error of every observable over an ensemble of runs; ``samples[name]``
+    holds the members' series ``(n_samples, n_times, n_columns)`` (for bootstrap error bars,
+    e.g. of :func:`tnmbl.observables.spreading.spreading`)."""
 
     times: np.ndarray
     data: dict
@@ -21,6 +23,7 @@ class EnsembleResult:
     positions: dict
     n_samples: int
     results: list
+    samples: dict = field(default_factory=dict)
 
     def __getitem__(self, name):
         return self.data[name]
@@ -43,4 +46,4 @@ def ensemble_average(chain, states, *, keep_results=False, **evolve_kwargs):
     n = len(runs)
     sem = {k: (v.std(0, ddof=1) / np.sqrt(n) if n > 1 else np.full(v.shape[1:], np.nan)) for k, v in stack.items()}
     return EnsembleResult(runs[0].times, {k: v.mean(0) for k, v in stack.items()}, sem, runs[0].positions, n,
-                          runs if keep_results else [])
+                          runs if keep_results else [], stack)

@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..errors import ObservableError, fail
+from ..errors import ObservableError, fail, warn
 from .registry import get_observable
 
 
@@ -73,6 +73,8 @@ def t0(times, phi_chains, *, level=0.9, window=0.1, n_boot=200, seed=0):
     Returns
     -------
     (t0, error, samples)
+        ``t0`` is NaN when the smoothed mean never reaches ``level`` and ``error`` is inf when
+        some resamples never do; both cases also warn (:class:`~tnmbl.errors.AnalysisWarning`).
     """
     phi_chains = np.asarray(phi_chains, float)
     if phi_chains.ndim != 2 or phi_chains.shape[0] != len(times):
@@ -89,6 +91,15 @@ def t0(times, phi_chains, *, level=0.9, window=0.1, n_boot=200, seed=0):
     err = float(np.std(boots[ok], ddof=1)) if ok.sum() >= 2 else np.nan
     if ok.sum() < n_boot:
         err = np.inf if np.isfinite(best) else np.nan  # some resamples never reach the level
+    if not np.isfinite(best):
+        top = int(np.nanargmax(mean)) if np.any(np.isfinite(mean)) else 0
+        warn("level", level, f"phi never reaches the level within the run (largest smoothed phi "
+             f"{float(np.nanmax(mean)) if np.any(np.isfinite(mean)) else float('nan'):.3g} at t = "
+             f"{float(times[top]):.4g} of t_final = {float(times[-1]):.4g}); t0 is NaN (a lower bound t0 > "
+             f"{float(times[-1]):.4g})", "run longer (larger t_final), or choose a lower level")
+    elif not ok.all():
+        warn("level", level, f"{int((~ok).sum())} of {n_boot} bootstrap resamples never reach the level; "
+             "the error of t0 is inf", "run longer so that every resample crosses, or use more chains")
     return best, err, boots
 
 

@@ -5,22 +5,22 @@ Every observable is defined once, from the chain's term list, as a list of local
 (:mod:`tnmbl.chain.local`); an engine only has to evaluate ``expect(local_ops)``. The
 ``positions`` give the coordinate of each column (sites are integers, bonds half-integers).
 
-=================  =============================================  ==================
-name               meaning                                        columns (open)
-=================  =============================================  ==================
-density            <n_x> (bosons) or <sigma^z_x> (spins)          L, at x
-energy_density     <h_b>, bond-centred local energy               L-1, at b + 1/2
-energy_current     <j_b> = <i[h_b, h_{b+1}]>                      L-2, at b + 1
-density_current    <J_x> = <i[H_{x,x+1}, q_{x+1}]>                L-1, at x + 1/2
-entanglement       von Neumann entropy of each cut (natural log)  L-1, at x + 1/2
-onsite:OP          <OP_x> for a Hermitian operator OP of the site L, at x
-phi                rotor relaxation function (classical only)     1
-current_correlation <J(t)J(0)>/L, J = sum_b j_b (classical only)  1
-=================  =============================================  ==================
+===================  ==============================================  ===============
+name                 meaning                                         columns (open)
+===================  ==============================================  ===============
+density              <n_x> (bosons) or <sigma^z_x> (spins)           L, at x
+energy_density       <h_b>, bond-centred local energy                L-1, at b + 1/2
+energy_current       <j_b> = <i[h_b, h_{b+1}]>                       L-2, at b + 1
+density_current      <J_x> = <i[H_{x,x+1}, q_{x+1}]>                 L-1, at x + 1/2
+entanglement         von Neumann entropy of each cut (natural log)   L-1, at x + 1/2
+onsite:OP            <OP_x> for a Hermitian operator OP of the site  L, at x
+phi                  rotor relaxation function (classical only)      1
+current_correlation  <J(t)J(0)>/L, J = sum_b j_b (classical only)    1
+===================  ==============================================  ===============
 
 The first four have the same names, conventions and positions on classical chains (rotor,
 DNLS), where the engines measure them inside the compiled loop (ensemble averages over the
-batch; "density" is the angular momentum w_x or the norm density |psi_x|^2). ``kinds`` says
+batch; "density" is the angular momentum w_x or the norm density ``|psi_x|^2``). ``kinds`` says
 which chains an observable applies to.
 
 ``particle_current`` and ``spin_current`` are aliases of ``density_current``.

@@ -38,7 +38,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from ..errors import ObservableError, fail
+from ..errors import ObservableError, fail, warn
 from ..runs.storage import read_results
 from .classical import bubble_width
 
@@ -159,7 +159,7 @@ def _one_front(x, e, threshold, side):
     return float(x[k] + frac * (x[nxt] - x[k]))
 
 
-def front(positions, excess_profile, threshold, side="right"):
+def front(positions, excess_profile, threshold, side="right", *, warn_edge=True):
     """Front position per row: the outermost point where the excess reaches ``threshold``.
 
     Parameters
@@ -171,6 +171,10 @@ def front(positions, excess_profile, threshold, side="right"):
         Excess level (> 0) that counts as "reached".
     side : {"right", "left", "both"}
         Right / left front position, or half the distance between them.
+
+    warn_edge : bool
+        Warn (:class:`~tnmbl.errors.AnalysisWarning`) when a row's excess reaches the
+        threshold at the chain's end (:func:`at_edge`): the front is a lower bound there.
 
     Returns
     -------
@@ -190,12 +194,32 @@ def front(positions, excess_profile, threshold, side="right"):
                         for r in rows])
     else:
         out = np.array([_one_front(x, r, threshold, side) for r in rows])
+    edge = at_edge(rows, threshold, side)
+    if warn_edge and edge.any():
+        first = int(np.argmax(edge))
+        warn("front", f"row {first}" if e.ndim > 1 else "profile", f"the excess reaches the threshold {threshold:g} at "
+             f"the chain's edge ({int(edge.sum())} of {len(edge)} rows, from row {first}): the front is a lower bound "
+             "there and stops growing", "use a longer chain or a shorter run; Spreading.at_edge marks these rows")
     return out[0] if e.ndim == 1 else out
+
+
+def at_edge(excess_profile, threshold, side="both"):
+    """Per row, whether the excess reaches ``threshold`` at the chain's end on the front's side
+    (``"both"``: either end): the front stands at the edge and is only a lower bound."""
+    rows = np.atleast_2d(np.asarray(excess_profile, float))
+    right = rows[:, -1] >= threshold
+    left = rows[:, 0] >= threshold
+    return right if side == "right" else left if side == "left" else right | left
 
 
 @dataclass(frozen=True)
 class Spreading:
-    """Centre, width and front of a bubble against time (see :func:`spreading`)."""
+    """Centre, width and front of a bubble against time (see :func:`spreading`).
+
+    ``threshold`` is the excess level the front was measured at (given or the default);
+    ``at_edge`` marks the rows where the front stood at the chain's edge (a lower bound).
+    For an ensemble, ``*_err`` are bootstrap standard errors over its members (``n_members``
+    members, ``n_boot`` resamples); ``None`` for a single run."""
 
     times: np.ndarray
     positions: np.ndarray
@@ -204,14 +228,46 @@ class Spreading:
     width: np.ndarray
     front: np.ndarray
     total: np.ndarray
+    threshold: float = np.nan
+    at_edge: np.ndarray | None = None
+    centre_err: np.ndarray | None = None
+    width_err: np.ndarray | None = None
+    front_err: np.ndarray | None = None
+    total_err: np.ndarray | None = None
+    n_members: int = 1
+    n_boot: int = 0
 
 
-def spreading(source, name=None, *, background=None, sign="auto", threshold=None, side="both"):
+def members(source, name):
+    """The member profiles ``(n_members, n_times, n_columns)`` of an ensemble (an
+    :class:`~tnmbl.evolution.EnsembleResult` with ``samples``, or a list of Results / Series),
+    or ``None`` for a single run."""
+    if isinstance(source, (list, tuple)):
+        ss = [series(m, name) for m in source]
+        if not ss:
+            fail(ObservableError, "source", "[]", "an ensemble needs at least one member")
+        return ss[0], np.array([m.values for m in ss])
+    samples = getattr(source, "samples", None)
+    if isinstance(samples, dict) and name in samples:
+        return series(source, name), np.asarray(samples[name], float)
+    return None
+
+
+def spreading(source, name=None, *, background=None, sign="auto", threshold=None, side="both", n_boot=200,
+              seed=0):
     """Excess profile, centre, width, front and total excess of a bubble against time.
 
-    ``threshold`` defaults to 10 % of the largest t = 0 excess. Other arguments as in
-    :func:`excess` and :func:`front`.
+    ``threshold`` defaults to 10 % of the largest t = 0 excess; the value used is stored in
+    the result. ``source`` may be an ensemble (an :class:`~tnmbl.evolution.EnsembleResult`
+    from :func:`~tnmbl.evolution.ensemble_average`, or a list of Results): the observables
+    are those of the mean profile, with bootstrap standard errors over the members (``n_boot``
+    resamples, ``seed``). A front at the chain's edge warns (:func:`front`). Other arguments
+    as in :func:`excess` and :func:`front`.
     """
+    ens = members(source, name)
+    if ens is not None:
+        first, stack = ens
+        source = Series(first.times, first.positions, stack.mean(0), first.name)
     t, x, e = excess(source, name, background=background, sign=sign)
     if threshold is None:
         threshold = 0.1 * float(np.max(e[0])) if np.max(e[0]) > 0 else 0.1 * float(np.max(np.abs(e)))
@@ -219,7 +275,33 @@ def spreading(source, name=None, *, background=None, sign="auto", threshold=None
             fail(ObservableError, "threshold", threshold, "the excess is zero at every time and column",
                  "check the background, or give a threshold")
     X, sigma = centre_width(x, e)
-    return Spreading(t, x, e, X, sigma, front(x, e, threshold, side), np.clip(e, 0, None).sum(-1))
+    fr = front(x, e, threshold, side)
+    out = dict(times=t, positions=x, excess=e, centre=X, width=sigma, front=fr, total=np.clip(e, 0, None).sum(-1),
+               threshold=float(threshold), at_edge=at_edge(e, threshold, side))
+    if ens is None or len(ens[1]) < 2:
+        return Spreading(**out, n_members=1 if ens is None else len(ens[1]))
+    stack = ens[1]
+    if sign == "auto":  # the sign of the ensemble mean, kept for every resample
+        sign = -1 if excess(source, name, background=background, sign=1)[2][0].sum() < 0 else 1
+    rng = np.random.default_rng(seed)
+    boots = {k: np.empty((n_boot, len(t))) for k in ("centre", "width", "front", "total")}
+    for b in range(n_boot):  # each resample's mean profile, through the same background rule
+        mean = stack[rng.integers(0, len(stack), len(stack))].mean(0)
+        eb = excess(Series(t, x, mean, source.name), background=background, sign=sign)[2]
+        boots["centre"][b], boots["width"][b] = centre_width(x, eb)
+        boots["front"][b] = front(x, eb, threshold, side, warn_edge=False)
+        boots["total"][b] = np.clip(eb, 0, None).sum(-1)
+    errs = {f"{k}_err": _nanstd(v) for k, v in boots.items()}
+    return Spreading(**out, **errs, n_members=len(stack), n_boot=n_boot)
+
+
+def _nanstd(v):
+    """Standard deviation over axis 0 ignoring NaN; NaN where fewer than two values are finite."""
+    ok = np.isfinite(v)
+    n = ok.sum(0)
+    mean = np.where(ok, v, 0.0).sum(0) / np.maximum(n, 1)
+    var = np.where(ok, (v - mean) ** 2, 0.0).sum(0) / np.maximum(n - 1, 1)
+    return np.where(n >= 2, np.sqrt(var), np.nan)
 
 
 def relaxed_fraction(source, name=None, *, thermal=0.0, window=1):

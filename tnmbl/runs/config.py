@@ -18,13 +18,15 @@ and listed in the generated options table (``tnmbl schema``), without touching t
 
 Sections
 --------
+===============  ===========================================================================
 ``model``        ``name`` plus the keyword arguments of that model's factory (checked
                  against its signature).
 ``state``        ``kind`` plus the arguments of that kind (:data:`STATE_KINDS`).
 ``evolution``    method, backend, dt, t_final, chi_max, svd_cutoff, conserve, order.
-``observables``  ``names`` and ``output_dt``.
+``observables``  ``names`` and ``output_dt`` (or ``n_log``).
 ``output``       results path, checkpoint path and interval, figure, overwrite.
 ``seed``         seed of everything random (model disorder); drawn and recorded if absent.
+===============  ===========================================================================
 """
 
 from __future__ import annotations

@@ -26,7 +26,7 @@ MAX_STEPS = 100_000_000
 MAX_OUTPUTS = 1_000_000
 #: bounds on model parameters that size the computation, by parameter name
 PARAM_LIMITS = {"L": (2, 100_000), "n_max": (1, 64)}
-#: largest |value| of a real model parameter (energies in model units; rescale beyond)
+#: largest ``|value|`` of a real model parameter (energies in model units; rescale beyond)
 MAX_STRENGTH = 1e6
 #: largest dt a method accepts (TeNPy refuses Trotter steps above 1)
 MAX_DT = {"tebd2": 1.0, "tebd4": 1.0}
@@ -166,10 +166,10 @@ class ObservablesSection(Section):
         if len(set(names)) != len(names):
             raise ValueError("each observable may be listed once")
         return names
-    output_dt: float | None = Field(None, gt=0, description="interval between output rows (default: about "
-                                    "100 rows over the run); a multiple of dt")
-    n_log: int | None = Field(None, ge=2, description="classical: n_log log-spaced output times instead of "
-                              "output_dt (for relaxation functions such as phi)")
+    output_dt: float | None = Field(None, gt=0, description="interval between output rows (default: at most "
+                                    "100 rows, at least 4 steps apart); a multiple of dt")
+    n_log: int | None = Field(None, ge=2, description="n_log log-spaced output times instead of output_dt, "
+                              "every method (for relaxation functions such as phi, entanglement growth)")
     per_chain: list[str] | None = Field(None, description="classical: per-chain series written at every row "
                                         "(/per_chain/<name>, one column per chain): energy, charge, phi, "
                                         "total_current (for bootstrap errors, e.g. of t0)")

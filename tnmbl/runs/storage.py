@@ -1,17 +1,8 @@
 """Append-only HDF5 results: one file per run, one row per output time.
 
-Layout (``format = "tnmbl-results"``, ``format_version = 1``)::
-
-    /time                       (n,)         output times                  [commit marker]
-    /step                       (n,)         step numbers
-    /wall_s                     (n,)         wall seconds since the run (or resume) started
-    /observables/<name>         (n, ncol)    attrs: dims, units, description, positions
-    /health/<name>              (n,)         truncation_error, chi, norm, energy, ..._drift
-    /per_chain/<name>           (n, M)       classical batches: per-chain series asked for
-                                             (observables.per_chain: energy, charge, phi, ...)
-    root attrs                  config (resolved YAML), config_json, versions (JSON),
-                                git_commit, seed, started, ended, status, t_final,
-                                history (JSON list of run / resume events)
+The layout (``format = "tnmbl-results"``) is defined, and read, in
+:mod:`tnmbl.evolution.resultsio` (the one reader for files of runs and of ``Result.save``);
+this module is the run's append-only writer over it.
 
 Every dataset is chunked and resizable along time. A row is appended to the observables and
 health datasets first and to ``/time`` last, then the file is flushed: the number of
@@ -36,6 +27,7 @@ from pathlib import Path
 import h5py
 import numpy as np
 
+from ..evolution.resultsio import FORMAT, FORMAT_VERSION, TIME_UNITS, health_units, read_layout, row_dataset
 from .diskio import (
     METADATA_SLACK,
     RunFileError,
@@ -48,9 +40,8 @@ from .diskio import (
 )
 from .locks import RunLock
 
-FORMAT = "tnmbl-results"
-FORMAT_VERSION = 1
-TIME_UNITS = "hbar / (model energy unit)"
+__all__ = ["FORMAT", "FORMAT_VERSION", "TIME_UNITS", "ResultsWriter", "git_commit", "now", "read_results",
+           "results_for_update", "trim"]
 
 
 def git_commit():
@@ -68,15 +59,7 @@ def git_commit():
         return None
 
 
-def _row_dataset(group, name, ncol, chunk_rows, **attrs):
-    shape, maxshape = ((0,), (None,)) if ncol is None else ((0, ncol), (None, ncol))
-    if ncol is not None:  # keep chunks near 1 MiB or below for long chains
-        chunk_rows = max(1, min(chunk_rows, (1 << 17) // max(1, ncol)))
-    chunks = (chunk_rows,) if ncol is None else (chunk_rows, max(1, ncol))
-    ds = group.create_dataset(name, shape=shape, maxshape=maxshape, chunks=chunks, dtype="f8")
-    for k, v in attrs.items():
-        ds.attrs[k] = v
-    return ds
+_row_dataset = row_dataset
 
 
 class ResultsWriter:
@@ -276,10 +259,7 @@ def _create_bytes(observables, chain, chunk_rows, per_chain):
                              + sum((per_chain or {}).values()))
 
 
-def _health_units(name):
-    from ..evolution import HEALTH_UNITS
-
-    return HEALTH_UNITS.get(name, "")
+_health_units = health_units
 
 
 def _put(ds, n, value):
@@ -298,8 +278,10 @@ def read_results(path):
     """Everything in a results file, committed rows only, as plain Python / NumPy objects.
 
     Returns a dict with ``time``, ``step``, ``wall_s``, ``observables`` ({name: array}),
-    ``positions`` ({name: array}), ``units``, ``health`` ({name: array}), ``attrs`` (root
-    attributes, JSON ones decoded) and ``n_rows``.
+    ``positions`` ({name: array}), ``units``, ``dims``, ``descriptions``, ``health`` ({name:
+    array}), ``per_chain``, ``attrs`` (root attributes, JSON ones decoded) and ``n_rows``
+    (:func:`tnmbl.evolution.resultsio.read_layout`; :func:`tnmbl.load` gives the same file as a
+    :class:`~tnmbl.Result`).
     """
     # no file lock: a run may be writing the file right now (info on a running run)
     with open_h5(path, "r", expected="a tnmbl results file", locking=False) as f:
@@ -313,23 +295,7 @@ def read_results(path):
                                key=str(path), rule="damaged", cause=exc) from None
 
 
-def _read(f):
-    n = len(f["time"])
-    out = {"n_rows": n, "time": f["time"][:n], "step": f["step"][:n].astype(int), "wall_s": f["wall_s"][:n]}
-    out["observables"] = {k: f["observables"][k][:n] for k in f["observables"]}
-    out["positions"] = {k: f["observables"][k].attrs["positions"] for k in f["observables"]}
-    out["units"] = {k: f["observables"][k].attrs["units"] for k in f["observables"]}
-    out["health"] = {k: f["health"][k][:n] for k in f["health"]}
-    out["per_chain"] = {k: f["per_chain"][k][:n] for k in f.get("per_chain", {})}
-    attrs = {}
-    for k, v in f.attrs.items():
-        if k in ("versions", "meta", "history", "config_json"):
-            v = json.loads(v)
-        elif isinstance(v, np.generic):
-            v = v.item()
-        attrs[k] = v
-    out["attrs"] = attrs
-    return out
+_read = read_layout  # the one reader of the layout (tnmbl.evolution.resultsio)
 
 
 class results_for_update:  # noqa: N801 -- used as a context manager, like open()

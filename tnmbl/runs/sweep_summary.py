@@ -38,7 +38,7 @@ def aggregate(plan):
     the ensemble ``mean``, standard error ``sem`` and bootstrap interval ``lo`` / ``hi``.
 
     The bootstrap is seeded from the root seed, so the summary is reproducible bit for bit.
-    Health: the worst member per time (max truncation error, chi, |drifts|); the members'
+    Health: the worst member per time (max truncation error, chi, ``|drifts|``); the members'
     budget flags are listed per point.
     """
     rng = np.random.default_rng([plan.root_seed, 8])

@@ -23,6 +23,7 @@ from ..errors import ConfigError, Problem, TnmblError
 from ..evolution import resolve_conserve
 from ..observables import get_observable
 from ..states.kinds import STATE_KINDS, chain_kind
+from ..timegrid import default_every
 from .build import build_evolution, chain_from_params, state_from_section
 from .model_params import is_number, model_problems
 from .sections import (
@@ -47,7 +48,7 @@ from .sections import (
 KIND_KEYS = {("evolution", "chi_max"): "quantum", ("evolution", "svd_cutoff"): "quantum",
              ("evolution", "conserve"): "quantum", ("evolution", "array_backend"): "quantum",
              ("evolution", "energy_tolerance"): "classical", ("evolution", "noise_rate"): "classical",
-             ("observables", "n_log"): "classical", ("observables", "per_chain"): "classical"}
+             ("observables", "per_chain"): "classical"}
 
 #: the config path of a classical engine's error key (other keys: ``state.<key>``)
 ENGINE_KEYS = {"dt": "evolution.dt", "method": "evolution.method", "t_final": "evolution.t_final",
@@ -212,7 +213,7 @@ def _output_dt(obs: ObservablesSection, ev: EvolutionSection, n_total):
     if obs.n_log is not None:
         return [], None
     if obs.output_dt is None:
-        n_out = max(1, (n_total or 0) // 100)
+        n_out = default_every(n_total or 0)
         return [], n_out * ev.dt
     n_out, bad = _steps("observables.output_dt", obs.output_dt, ev.dt)
     if bad:

@@ -2,7 +2,8 @@
 
 from . import classical  # issue 4: batches of classical chains (tnmbl.states.classical)
 from .bubbles import mixed_bubble, sampled_bubble, sampled_bubble_member
+from .mps import MPSState, VectorState, from_mps, from_vector
 from .product import ProductState, bubble, domain_wall, neel, product
 
 __all__ = ["classical", "ProductState", "product", "neel", "domain_wall", "bubble", "mixed_bubble", "sampled_bubble",
-           "sampled_bubble_member"]
+           "sampled_bubble_member", "MPSState", "VectorState", "from_mps", "from_vector"]

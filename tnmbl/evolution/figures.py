@@ -1,0 +1,118 @@
+"""The overview figure of a :class:`~tnmbl.Result` (:meth:`Result.plot <tnmbl.Result.plot>`; the figure
+``tnmbl run`` writes next to its results file is the same, via :func:`tnmbl.runs.figure.plot_results`).
+
+Panels, for whichever of these were measured: heat maps (time vs position) of the change of
+the density and of the energy density since t = 0, the energy and density currents vs time
+at a quarter, the middle and three quarters of the chain, the batch averages phi (with its
+0.9 level) and current_correlation of classical runs, and the health figures (largest bond
+dimension and accumulated truncation error; for classical batches the energy and charge
+errors). The title carries the model's parameters, the state and the method; every axis its
+units; log-spaced output times get a log time axis.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+
+from .resultsio import TIME_UNITS
+
+HEATMAPS = ("density", "energy_density", "entanglement")
+CURRENTS = ("energy_current", "density_current", "particle_current", "spin_current")
+SCALARS = ("phi", "current_correlation")
+TIME_LABEL = f"time t [{TIME_UNITS}]"
+
+
+def log_spaced(t):
+    """Whether output times ``t`` look log-spaced (``n_log``): their spacing grows by more than 100x."""
+    t = np.asarray(t, float)
+    if len(t) < 4 or t[1] <= 0:
+        return False
+    d = np.diff(t)
+    return bool(d[-1] > 0 and d[0] > 0 and d[-1] / d[0] > 100 and t[-1] / t[1] > 100)
+
+
+def plot_result(res, out=None, *, dpi=110, title=None):
+    """Draw the overview of ``res``; write a PNG to ``out`` and return its path, or return the
+    ``Figure`` when ``out`` is ``None``."""
+    import matplotlib.pyplot as plt
+
+    t, obs = np.asarray(res.times, float), res.data
+    logt = log_spaced(t)
+    maps = [k for k in HEATMAPS if k in obs][:2]
+    currents = [k for k in CURRENTS if k in obs]
+    scalars = [k for k in SCALARS if k in obs]
+    panels = len(maps) + (1 if currents else 0) + (1 if scalars else 0) + 1
+    fig, axes = plt.subplots(1, panels, figsize=(4.4 * panels, 3.8), squeeze=False)
+    axes = list(axes[0])
+    for ax, name in zip(axes, maps):
+        data, pos = np.asarray(obs[name]), np.asarray(res.positions[name])
+        units = res.units.get(name, "")
+        if len(t) > 1 and len(pos) > 1:
+            change = data - data[0]
+            vmax = float(np.max(np.abs(change))) or 1.0
+            im = ax.pcolormesh(pos, t, change, shading="nearest", cmap="RdBu_r", vmin=-vmax, vmax=vmax)
+            fig.colorbar(im, ax=ax, label=f"{name}(t) - {name}(0) [{units}]")
+            ax.set_ylabel(TIME_LABEL)
+            if logt:
+                ax.set_yscale("symlog", linthresh=max(t[1], 1e-12))
+        else:
+            ax.plot(pos, data[-1] if len(data) else [])
+            ax.set_ylabel(f"{name} [{units}]")
+        ax.set_xlabel(f"position x of the {res.dims.get(name, 'site')} [lattice spacing]")
+        ax.set_title(f"change of {name}")
+    k = len(maps)
+    if currents:
+        ax = axes[k]
+        for name in currents:
+            data, pos = np.asarray(obs[name]), np.asarray(res.positions[name])
+            for frac, style in ((0.25, ":"), (0.5, "-"), (0.75, "--")):
+                i = int(np.argmin(np.abs(pos - (pos[0] + frac * (pos[-1] - pos[0])))))
+                ax.plot(t, data[:, i], style, label=f"{name} at x={pos[i]:g}")
+        ax.set_xlabel(TIME_LABEL)
+        ax.set_ylabel("current [" + ", ".join(sorted({res.units.get(n, "") for n in currents})) + "]")
+        if logt:
+            ax.set_xscale("symlog", linthresh=max(t[1], 1e-12))
+        ax.legend(fontsize=7)
+        ax.set_title("currents")
+        k += 1
+    if scalars:
+        ax = axes[k]
+        for name in scalars:
+            ax.plot(t, np.asarray(obs[name])[:, 0], label=f"{name} [{res.units.get(name, '1')}]")
+        if "phi" in scalars:
+            ax.axhline(0.9, color="0.5", lw=0.8, ls="--", label="phi = 0.9 (t0 level)")
+        if logt:
+            ax.set_xscale("log")
+        ax.set_xlabel(TIME_LABEL)
+        ax.legend(fontsize=7)
+        ax.set_title("batch averages")
+        k += 1
+    ax = axes[k]
+    health = res.health
+    if "chi" in health:
+        ax.plot(t, health["chi"], color="C0")
+        ax.set_ylabel("max bond dimension chi", color="C0")
+    if "truncation_error" in health:
+        ax2 = ax.twinx()
+        ax2.semilogy(t, np.maximum(health["truncation_error"], 1e-18), color="C3")
+        ax2.set_ylabel("truncation error (accumulated discarded weight)", color="C3")
+    for name, color in (("energy_error", "C3"), ("charge_error", "C0")):  # classical batches
+        if name in health:
+            ax.semilogy(t, np.maximum(health[name], 1e-18), color=color, label=name)
+            ax.set_ylabel("largest relative error over the batch")
+            ax.legend(fontsize=7)
+    if logt:
+        ax.set_xscale("log")
+    ax.set_xlabel(TIME_LABEL)
+    ax.set_title("health")
+    fig.suptitle(title if title is not None else res.title(), fontsize=9)
+    fig.tight_layout()
+    if out is None:
+        return fig
+    out = Path(out)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    fig.savefig(out, dpi=dpi)
+    plt.close(fig)
+    return out

@@ -11,26 +11,26 @@ Backends are named here by ``"module:Class"`` (modules of :mod:`tnmbl.engines`) 
 first use, so that engine modules may read this table (a method's order, its largest substep)
 without an import cycle, and TeNPy / quimb / numba load only when a method runs.
 
-=========  =======  =============  ====================================================
-method     order    backends       accepts
-=========  =======  =============  ====================================================
-tebd2      2        tenpy, quimb   open quantum chains with nearest-neighbour terms only
-tebd4      4        tenpy, quimb   same as tebd2
-tdvp1      2        tenpy          open quantum chains, bond terms of any range (MPO)
-tdvp2      2        tenpy          same as tdvp1
-exact      --       scipy          any quantum chain with a small enough Hilbert space
-                                   (charge sector) for full evolution (``max_dim``)
-leapfrog   2        numba          classical rotor chains (Stormer-Verlet), batches of M
-yoshida4   4        numba          classical rotor chains (Yoshida triple-jump)
-split2     2        numba          classical DNLS chains (exact-flow Strang split)
-split4     4        numba          classical DNLS chains (4th-order composition of split2)
-aba864     4        numba          rotor: optimized near-integrable scheme (Blanes et al. 2013)
-srkn6b     4        numba          rotor: SRKN6b (Blanes & Moan 2002)
-srkn14a    6        numba          rotor: SRKN14a (Blanes & Moan 2002)
-suzuki5    4        numba          DNLS: Suzuki's 5-stage composition of split2
-mclachlan5 4        numba          DNLS: McLachlan's 5-stage composition of split2
-kahanli9   6        numba          DNLS: Kahan & Li's 9-stage composition of split2
-=========  =======  =============  ====================================================
+==========  =======  =============  ============================================================
+method      order    backends       accepts
+==========  =======  =============  ============================================================
+tebd2       2        tenpy, quimb   open quantum chains with nearest-neighbour terms only
+tebd4       4        tenpy, quimb   same as tebd2
+tdvp1       2        tenpy          open quantum chains, bond terms of any range (MPO)
+tdvp2       2        tenpy          same as tdvp1
+exact       --       scipy          any quantum chain with a small enough Hilbert space
+                                    (charge sector) for full evolution (``max_dim``)
+leapfrog    2        numba          classical rotor chains (Stormer-Verlet), batches of M
+yoshida4    4        numba          classical rotor chains (Yoshida triple-jump)
+split2      2        numba          classical DNLS chains (exact-flow Strang split)
+split4      4        numba          classical DNLS chains (4th-order composition of split2)
+aba864      4        numba          rotor: optimized near-integrable scheme (Blanes et al. 2013)
+srkn6b      4        numba          rotor: SRKN6b (Blanes & Moan 2002)
+srkn14a     6        numba          rotor: SRKN14a (Blanes & Moan 2002)
+suzuki5     4        numba          DNLS: Suzuki's 5-stage composition of split2
+mclachlan5  4        numba          DNLS: McLachlan's 5-stage composition of split2
+kahanli9    6        numba          DNLS: Kahan & Li's 9-stage composition of split2
+==========  =======  =============  ============================================================
 """
 
 from __future__ import annotations

@@ -88,7 +88,7 @@ class RotorScheme:
 
     @property
     def max_substep(self):
-        """Largest |drift| or |kick| fraction: the substep that meets the stability bound."""
+        """Largest ``|drift|`` or ``|kick|`` fraction: the substep that meets the stability bound."""
         return float(max(np.max(np.abs(self.a)), np.max(np.abs(self.b))))
 
 

@@ -32,6 +32,8 @@ from pathlib import Path
 
 from ..engines import METHODS
 from ..errors import Problem
+from ..timegrid import n_steps
+from .build import build_chain
 
 BYTES = 16
 """Bytes per complex double."""
@@ -173,3 +175,36 @@ def resource_problems(est, *, max_memory=None, results_path=None):
                                     f"where it goes ({results_path})", "use a larger output_dt, fewer "
                                     "observables or another output.path"))
     return problems
+
+
+def _rows(cfg, n):
+    obs = cfg.observables
+    if obs.n_log is not None:
+        return obs.n_log
+    every = max(1, round((obs.output_dt or cfg.evolution.dt) / cfg.evolution.dt))
+    return n // every + 1
+
+
+def estimate_config(cfg):
+    """The :class:`Estimate` of a validated :class:`~tnmbl.runs.sections.RunConfig` (builds its
+    chain, nothing else)."""
+    n = n_steps("t_final", cfg.evolution.t_final, cfg.evolution.dt)
+    return estimate(build_chain(cfg), cfg.state, cfg.evolution, cfg.observables, n, _rows(cfg, n))
+
+
+def sweep_estimate_text(plan):
+    """Members x cost of a sweep plan: the estimate of each sweep point's first member times the
+    members per point (members of one point differ only in their seed)."""
+    from .validate import validate_config  # validate imports this module
+
+    seconds, memory, results, seen = 0.0, 0.0, 0.0, set()
+    for m in plan.members:
+        if m.point in seen:
+            continue
+        seen.add(m.point)
+        est = estimate_config(validate_config(m.config, name=m.id))
+        seconds += est.seconds * plan.n_members
+        results += est.results_bytes * plan.n_members
+        memory = max(memory, est.memory)
+    return (f"{len(plan.members)} runs: time {time_text(seconds)} on one core in all; memory up to "
+            f"{size_text(memory)} per member (times the workers running at once); results {size_text(results)}")

@@ -23,12 +23,13 @@ from .budget import budget_for_info, budget_lines, error_budget, write_budget
 from .checkpoint import checkpoint_summary
 from .loading import load_config
 from .locks import describe_holder, running_holder
-from .resources import estimate_config, machine_memory, parse_size, size_text, sweep_estimate_text
+from .resources import estimate_config, machine_memory, parse_size, size_text, time_text
 from .runner import resume, run
 from .schema import schema_markdown
 from .storage import read_results
 from .sweep_execute import run_sweep
 from .sweep_plan import describe_point, load_sweep
+from .validate import validate_config
 
 
 class LogProgress:
@@ -223,6 +224,22 @@ def cmd_schema(args):
     else:
         print(text, end="")
     return 0
+
+
+def sweep_estimate_text(plan):
+    """Members x cost of a sweep plan: the estimate of each sweep point's first member times the
+    members per point (members of one point differ only in their seed)."""
+    seconds, memory, results, seen = 0.0, 0.0, 0.0, set()
+    for m in plan.members:
+        if m.point in seen:
+            continue
+        seen.add(m.point)
+        est = estimate_config(validate_config(m.config, name=m.id))
+        seconds += est.seconds * plan.n_members
+        results += est.results_bytes * plan.n_members
+        memory = max(memory, est.memory)
+    return (f"{len(plan.members)} runs: time {time_text(seconds)} on one core in all; memory up to "
+            f"{size_text(memory)} per member (times the workers running at once); results {size_text(results)}")
 
 
 def cmd_sweep(args):

@@ -190,21 +190,3 @@ def estimate_config(cfg):
     chain, nothing else)."""
     n = n_steps("t_final", cfg.evolution.t_final, cfg.evolution.dt)
     return estimate(build_chain(cfg), cfg.state, cfg.evolution, cfg.observables, n, _rows(cfg, n))
-
-
-def sweep_estimate_text(plan):
-    """Members x cost of a sweep plan: the estimate of each sweep point's first member times the
-    members per point (members of one point differ only in their seed)."""
-    from .validate import validate_config  # validate imports this module
-
-    seconds, memory, results, seen = 0.0, 0.0, 0.0, set()
-    for m in plan.members:
-        if m.point in seen:
-            continue
-        seen.add(m.point)
-        est = estimate_config(validate_config(m.config, name=m.id))
-        seconds += est.seconds * plan.n_members
-        results += est.results_bytes * plan.n_members
-        memory = max(memory, est.memory)
-    return (f"{len(plan.members)} runs: time {time_text(seconds)} on one core in all; memory up to "
-            f"{size_text(memory)} per member (times the workers running at once); results {size_text(results)}")

@@ -19,20 +19,20 @@ import secrets
 
 from pydantic import ValidationError
 
-from ..engines import ARRAY_BACKENDS, METHODS, accepts, resolve_backend
+from ..engines import METHODS, accepts, resolve_backend
 from ..engines.methods import default_method
-from ..errors import ConfigError, OptionError, Problem, TnmblError
+from ..errors import ConfigError, Problem, TnmblError
 from ..evolution import resolve_conserve
 from ..models import MODELS
 from ..observables import get_observable
 from ..states.kinds import STATE_KINDS, chain_kind
-from ..timegrid import n_steps
 from .build import build_evolution, chain_from_params, state_from_section
+from .checks import count, evolution_problems, output_dt_problems, state_problems
+from .checks import n_rows as n_rows_of
 from .model_params import is_number, model_problems
 from .paths import output_path_problems
 from .resources import estimate, resource_problems
 from .sections import (
-    MAX_OUTPUTS,
     MAX_STEPS,
     REQUIRED_SECTIONS,
     SECTIONS,
@@ -143,20 +143,20 @@ def validate_config(raw, *, name="run", check_build=True, config_path=None, max_
                 assumed, params = close[0], guessed
     n_total, resolved_ev = None, {}
     if "evolution" in sections:
-        more, resolved_ev, n_total = _evolution_problems(sections["evolution"])
+        more, resolved_ev, n_total = evolution_problems(sections["evolution"])
         problems += more
     elif isinstance(raw.get("evolution"), dict):  # the section has other problems: still check the step count
         dt, t_final = raw["evolution"].get("dt", 0.05), raw["evolution"].get("t_final")
         if all(is_number(x) and math.isfinite(x) and x > 0 for x in (dt, t_final)) and not t_final / dt <= MAX_STEPS:
-            problems.append(_count("evolution.t_final", t_final, dt, "evolution.dt")[1])
+            problems.append(count("evolution.t_final", t_final, dt, "evolution.dt")[1])
     obs = sections.get("observables", ObservablesSection())
     output_dt = None
-    if "evolution" in sections:
-        more, output_dt = _output_dt(obs, sections["evolution"], n_total)
+    if "evolution" in sections and "evolution.dt" not in {p.key for p in problems}:
+        more, output_dt = output_dt_problems(obs, sections["evolution"], n_total)
         problems += more
     state_ok = False
     if "state" in sections:
-        more = _state_problems(sections["state"])
+        more = state_problems(sections["state"])
         problems += more
         state_ok = not more
     conserve = None
@@ -165,7 +165,7 @@ def validate_config(raw, *, name="run", check_build=True, config_path=None, max_
     if check_build and (model_ok or assumed):
         bad = {p.key for p in problems}
         more, conserve, backend = _build_problems(sections, params, state_ok, bad, name=assumed,
-                                                  n_total=n_total, n_rows=_n_rows(n_total, output_dt, sections),
+                                                  n_total=n_total, n_rows=n_rows_of(n_total, output_dt, sections),
                                                   max_memory=max_memory)
         if assumed:
             more = [Problem(p.key, p.value, p.rule, p.fix, text=f"{p} (checked as model {assumed!r}, the closest "
@@ -189,82 +189,7 @@ def validate_config(raw, *, name="run", check_build=True, config_path=None, max_
                      output=output, seed=seed, description=description, name=name)
 
 
-# ---------------------------------------------------------------- cross-section checks
-
-def _count(key, t, dt, dt_key="dt"):
-    """``t / dt`` as a step count by :func:`tnmbl.timegrid.n_steps` (the one t/dt rule, with its
-    bound :data:`MAX_STEPS`), or the problem its error stands for, at config path ``key``."""
-    try:
-        return n_steps(key, t, dt, dt_key=dt_key, minimum=0 if key == "evolution.t_final" else 1), None
-    except OptionError as exc:
-        return None, Problem.from_error(exc)
-
-
-def _evolution_problems(ev: EvolutionSection):
-    problems, resolved = [], {}
-    spec = METHODS[ev.method]
-    backend = ev.backend  # None: resolved by size once the chain is built (_build_problems)
-    if backend is not None and backend not in spec:
-        problems.append(problem("evolution.backend", backend, f"method {ev.method!r} runs on "
-                                f"{', '.join(spec.backends)}{suggest(backend, spec.backends)}",
-                                f"use evolution.backend = {spec.backends[0]}"))
-    if ev.array_backend is not None:
-        allowed = ARRAY_BACKENDS.get(backend, ("numpy",)) if backend is not None else \
-            sorted({a for arrays in ARRAY_BACKENDS.values() for a in arrays})
-        if ev.array_backend not in allowed:
-            problems.append(problem("evolution.array_backend", ev.array_backend,
-                                    f"backend {backend or 'any'!r} runs on {', '.join(allowed)}",
-                                    "use backend: quimb for torch / cupy arrays"))
-    if ev.order is not None and ev.order != spec.order:
-        problems.append(problem("evolution.order", ev.order, f"method {ev.method!r} is of order {spec.order}",
-                                "use the method of that order or drop 'order'"))
-    resolved["order"] = spec.order
-    if spec.max_dt is not None and ev.dt > spec.max_dt:
-        problems.append(problem("evolution.dt", ev.dt, f"unreasonably large for {ev.method} (at most "
-                                f"{spec.max_dt:g})", f"use evolution.dt = {spec.max_dt:g} or smaller"))
-    n, bad = _count("evolution.t_final", ev.t_final, ev.dt, "evolution.dt")
-    if bad:
-        problems.append(bad)
-    return problems, resolved, n
-
-
-def _output_dt(obs: ObservablesSection, ev: EvolutionSection, n_total):
-    if obs.n_log is not None:
-        return [], None
-    if obs.output_dt is None:
-        n_out = max(1, (n_total or 0) // 100)
-        return [], n_out * ev.dt
-    n_out, bad = _count("observables.output_dt", obs.output_dt, ev.dt, "evolution.dt")
-    if bad:
-        return [bad], None
-    if n_total is not None and n_total // max(n_out, 1) > MAX_OUTPUTS:
-        return [problem("observables.output_dt", obs.output_dt, f"gives more than {MAX_OUTPUTS} output rows",
-                        "use a larger output_dt")], None
-    return [], obs.output_dt
-
-
-def _state_problems(st: StateSection):
-    kind = STATE_KINDS[st.kind]  # an unknown kind failed the section's own validation
-    allowed = kind.takes()
-    problems = []
-    for key in StateSection.model_fields:
-        if key != "kind" and getattr(st, key) is not None and key not in allowed:
-            problems.append(problem(f"state.{key}", getattr(st, key), f"not used by state kind {st.kind!r} "
-                                    f"(it takes: {', '.join(allowed)})"))
-    for key in kind.required:
-        if getattr(st, key) is None:
-            problems.append(problem(f"state.{key}", rule=f"required by state kind {st.kind!r} is missing",
-                                    given=False))
-    if st.kind == "product" and (st.occupations is None) == (st.spins is None):
-        problems.append(problem("state", rule="kind 'product' takes exactly one of 'occupations' (bosons) or "
-                                "'spins' (spin-1/2)", given=False))
-    if st.t_th is not None:
-        problems += [bad for bad in [_count("state.t_th", st.t_th, st.langevin_dt or 0.01, "state.langevin_dt")[1]]
-                     if bad]
-    if st.region is not None and len(st.region) != 2:
-        problems.append(problem("state.region", st.region, "must be [a, b], two site indices"))
-    return problems
-
+# ---------------------------------------------------------------- building (chain, state, engine)
 
 def _state_error(exc, st: StateSection):
     """The problem a state factory's error stands for, at its ``state`` key."""
@@ -272,16 +197,6 @@ def _state_error(exc, st: StateSection):
     if key == "kind":  # the state does not fit the chain
         return problem("state.kind", st.kind, exc.rule, exc.fix)
     return Problem.from_error(exc, "state", key=key)
-
-
-def _n_rows(n_total, output_dt, sections):
-    """About how many output rows the run writes (for the results file's size)."""
-    obs, ev = sections.get("observables", ObservablesSection()), sections.get("evolution")
-    if obs.n_log is not None:
-        return obs.n_log
-    if n_total is None or ev is None or not output_dt:
-        return 1
-    return n_total // max(1, round(output_dt / ev.dt)) + 1
 
 
 def _build_problems(sections, params, state_ok, bad, *, name=None, n_total=None, n_rows=1, max_memory=None):

@@ -96,9 +96,12 @@ def _first_non_hermitian(coeffs, mats):
         return None
     c = np.array([np.broadcast_to(np.asarray(k, dtype=complex), np.shape(coeffs[0])) for k in coeffs])
     m = np.array(mats, dtype=complex)
-    uniq, first, inverse = np.unique(c.T, axis=0, return_index=True, return_inverse=True)
-    inverse = np.ravel(inverse)
-    chunk = max(1, (1 << 22) // m[0].size)
+    if c.shape[1] * m[0].size > 1 << 24:  # large blocks: check each distinct coefficient column once
+        uniq, inverse = np.unique(c.T, axis=0, return_inverse=True)
+        inverse = np.ravel(inverse)
+    else:  # small blocks: sorting the columns would cost more than checking them all
+        uniq, inverse = c.T, np.arange(c.shape[1])
+    chunk = max(1, (1 << 18) // m[0].size)  # a few MB per chunk
     bad = []
     for lo in range(0, len(uniq), chunk):
         h = np.einsum("ut,tij->uij", uniq[lo:lo + chunk], m)

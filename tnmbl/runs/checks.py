@@ -37,8 +37,9 @@ def evolution_problems(ev: EvolutionSection):
                                     f"backend {backend or 'any'!r} runs on {', '.join(allowed)}",
                                     "use backend: quimb for torch / cupy arrays"))
     if ev.order is not None and ev.order != spec.order:
-        problems.append(problem("evolution.order", ev.order, f"method {ev.method!r} is of order {spec.order}",
-                                "use the method of that order or drop 'order'"))
+        rule = f"method {ev.method!r} is of order {spec.order}" if spec.order is not None else \
+            f"method {ev.method!r} has no time-step error (no order)"
+        problems.append(problem("evolution.order", ev.order, rule, "use the method of that order or drop 'order'"))
     resolved["order"] = spec.order
     if spec.max_dt is not None and ev.dt > spec.max_dt:  # the multiples of a refused dt are not checked
         problems.append(problem("evolution.dt", ev.dt, f"unreasonably large for {ev.method} (at most "

@@ -30,6 +30,8 @@ import shutil
 from dataclasses import dataclass, field
 from pathlib import Path
 
+import numpy as np
+
 from ..engines import METHODS
 from ..errors import Problem
 from ..timegrid import n_steps
@@ -103,9 +105,11 @@ class Estimate:
 
 
 def _mps_bonds(L, d, chi):
-    """Bond dimensions at their largest: ``min(chi, d^min(b, L - b))`` for b = 0..L (logs: no overflow)."""
-    cap = math.log(chi)
-    return [chi if min(b, L - b) * math.log(d) >= cap else d ** min(b, L - b) for b in range(L + 1)]
+    """Bond dimensions at their largest: ``min(chi, d^min(b, L - b))`` for b = 0..L (floats; the
+    exponent is capped first, so no overflow)."""
+    k = np.minimum(np.arange(L + 1), L - np.arange(L + 1))
+    cap = math.ceil(math.log(chi) / math.log(d)) if d > 1 else 0
+    return np.minimum(float(chi), float(d) ** np.minimum(k, cap))
 
 
 def estimate(chain, state_section, ev, obs, n_steps, n_rows):
@@ -135,12 +139,14 @@ def estimate(chain, state_section, ev, obs, n_steps, n_rows):
                         key="model.L", value=L, fix="use a smaller chain or an MPS method (tebd2, tdvp2)")
     chi = ev.chi_max
     bonds = _mps_bonds(L, d, chi)
-    top = max(bonds)
-    state = float(BYTES * d * sum(a * b for a, b in zip(bonds, bonds[1:])))
+    left, right = bonds[:-1], bonds[1:]
+    top = int(bonds.max())
+    state = float(BYTES * d * np.sum(left * right))
     two_site = 4.0 * BYTES * (d * top) ** 2
-    envs = 2.0 * BYTES * MPO_BOND * sum(b * b for b in bonds) if ev.method.startswith("tdvp") else 0.0
+    envs = 2.0 * BYTES * MPO_BOND * float(np.sum(bonds ** 2)) if ev.method.startswith("tdvp") else 0.0
     stages = 5 if spec.order == 4 else (3 if ev.method.startswith("tdvp") else 1)
-    flops = n_steps * stages * sum(12.0 * (d * min(a, b)) ** 2 * d * max(a, b) for a, b in zip(bonds, bonds[1:]))
+    lo, hi = np.minimum(left, right), np.maximum(left, right)
+    flops = n_steps * stages * float(np.sum(12.0 * (d * lo) ** 2 * d * hi))
     return Estimate(state + two_site + envs, flops / FLOP_RATE, results,
                     {"state": state, "two-site SVD": two_site, "environments": envs},
                     key="evolution.chi_max", value=chi, fix=f"use a smaller evolution.chi_max (chi^2 sets the memory: "

@@ -20,7 +20,7 @@ import secrets
 from pydantic import ValidationError
 
 from ..engines import METHODS, accepts, resolve_backend
-from ..engines.methods import default_method
+from ..engines.methods import default_method, methods_for
 from ..errors import ConfigError, Problem, TnmblError
 from ..evolution import resolve_conserve
 from ..models import MODELS
@@ -222,8 +222,9 @@ def _build_problems(sections, params, state_ok, bad, *, name=None, n_total=None,
         else:
             ok, reason = accepts(ev.method, chain, backend)
             if not ok:
+                usable = [m for m in methods_for(chain) if accepts(m, chain)[0]]
                 problems.append(problem("evolution.method", ev.method, reason,
-                                        f"use evolution.method = {default_method(chain)}"))
+                                        f"use evolution.method = {usable[0]}" if usable else None))
                 method_ok = False
     obs = sections.get("observables", ObservablesSection())
     for i, nm in enumerate(obs.names):

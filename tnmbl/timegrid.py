@@ -23,19 +23,27 @@ DEFAULT_ROWS = 100
 MIN_STRIDE = 4
 """The fewest steps between two default output rows (measuring costs as much as a few steps)."""
 
+MAX_STEPS = 100_000_000
+"""Most time steps one duration may take (``t / dt``): a bound for every caller (``evolve``,
+Langevin thermalization, run configs), so that no value reaches an overflow (``dt = 4.9e-324``,
+``t = 1e308``) or days of compute unasked; split longer runs (``tnmbl resume --t-final``)."""
 
-def n_steps(key, t, dt, *, minimum=0, error=OptionError, dt_key="dt"):
+
+def n_steps(key, t, dt, *, minimum=0, error=OptionError, dt_key="dt", maximum=MAX_STEPS):
     """``t / dt`` as an int, or ``error`` naming ``key`` when it is not an integer (within
-    :data:`TOLERANCE`) or is below ``minimum``. The fix proposes the nearest valid value;
+    :data:`TOLERANCE`), is below ``minimum`` or above ``maximum`` (not finite included). The fix
+    proposes the nearest valid value (printed to 10 digits, so that it is itself valid);
     ``dt_key`` names the step in the message (``dt``, or e.g. ``output_dt``)."""
     n = t / dt
-    if not math.isfinite(n):
-        fail(error, key, t, f"{key} / {dt_key} = {t} / {dt} is not finite", f"use finite times and {dt_key} > 0")
+    if not n <= maximum:  # NaN and inf included; checked before any integer is formed
+        fix = _proposal(key, maximum, dt, "or less, or a larger " + dt_key) or f"use a larger {dt_key}"
+        fail(error, key, t, f"{key} / {dt_key} = {t} / {dt} = {n:.3g} steps is above the limit {maximum}", fix)
     k = round(n)
     if abs(n - k) > TOLERANCE * max(1.0, abs(n)):
         kind = "a positive integer" if minimum >= 1 else "an integer"
         fail(error, key, t, f"{key} / {dt_key} = {t} / {dt} = {n:.6g} must be {kind}",
-             f"use {key} = {max(k, minimum, 1) * dt:.6g} or a {dt_key} that divides it")
+             _proposal(key, max(k, minimum, 1), dt, f"or a step {dt_key} that divides it")
+             or f"use a step {dt_key} that divides it")
     if k < minimum:
         fail(error, key, t, f"{key} / {dt_key} = {t} / {dt} = {n:.6g} must be at least {minimum}",
              f"use {key} = {minimum * dt:.6g} or more")
@@ -52,6 +60,16 @@ def default_every(n_total):
     used exactly.
     """
     return max(MIN_STRIDE, -(-int(n_total) // DEFAULT_ROWS))
+
+
+def _proposal(key, k, dt, rest):
+    """``use key = k * dt rest``, the value printed as it would be read back, or ``None`` when
+    that printed value is not itself ``k`` whole steps (a subnormal ``dt``)."""
+    text = f"{k * dt:.10g}"
+    n = float(text) / dt
+    if not (math.isfinite(n) and abs(n - k) <= TOLERANCE * max(1.0, k)):
+        return None
+    return f"use {key} = {text} {rest}"
 
 
 def output_grid(n_total, *, every=None, n_log=None, start=0):

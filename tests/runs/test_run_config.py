@@ -79,7 +79,8 @@ def test_cross_checks_name_value_and_fix(tmp_path):
     raw["state"]["at"] = 3
     raw["evolution"]["order"] = 4
     text = "\n".join(problems_of(raw))
-    assert "evolution.t_final = 0.6: must be a multiple of evolution.dt" in text and "use 0.63" in text
+    assert "evolution.t_final = 0.6: evolution.t_final / evolution.dt = 0.6 / 0.07 = 8.57143 must be an integer" \
+        in text and "use evolution.t_final = 0.63" in text
     assert "state.at = 3: not used by state kind 'bubble'" in text
     assert "evolution.order = 4: method 'tebd2' is of order 2" in text
     bath = {"model": {"name": "xxz_with_bath", "L": 6, "bath": [0, 3]}, "state": {"kind": "neel"},

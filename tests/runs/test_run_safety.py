@@ -3,6 +3,7 @@ disk, hostile YAML, resume without a checkpoint, signals. Each test names the nu
 issue it covers; each failed on the code before the fix (the modules new with it are imported
 inside the tests, so that each test fails for its own reason there)."""
 
+import copy
 import errno
 import os
 import signal
@@ -87,10 +88,22 @@ class StoppedRun:
 
 # ---------------------------------------------------------------- 1. output paths
 
+def _bypass(raw, name):
+    """``raw`` as a RunConfig without the output checks of validation (the runner must still refuse it)."""
+    clean = copy.deepcopy(raw)
+    clean["output"].pop("checkpoint_path")
+    cfg = validate_config(clean, name=name)
+    return cfg.model_copy(update={"output": cfg.output.model_copy(update={"checkpoint_path":
+                                                                        raw["output"]["checkpoint_path"]})})
+
+
 def test_checkpoint_path_equal_to_results_path_is_refused_before_anything_is_created(tmp_path):
     raw = small_config(tmp_path, name="r")
     raw["output"]["checkpoint_path"] = raw["output"]["path"]
-    cfg = validate_config(raw, name="r")
+    with pytest.raises(ConfigError) as info:  # validation reports it (tnmbl validate) ...
+        validate_config(raw, name="r")
+    assert "output.checkpoint_path" in info.value.keys
+    cfg = _bypass(raw, "r")  # ... and the runner refuses it too (a config not validated by this tree)
     with pytest.raises(ConfigError) as info:
         runner.run(cfg)
     assert "output.checkpoint_path" in info.value.keys and "results file" in str(info.value)
@@ -103,7 +116,10 @@ def test_checkpoint_path_on_an_earlier_run_is_refused_and_the_earlier_run_intact
     raw = small_config(tmp_path, name="later")
     raw["output"]["checkpoint_path"] = str(earlier)
     with pytest.raises(ConfigError, match="tnmbl results file") as info:
-        runner.run(validate_config(raw, name="later"))
+        validate_config(raw, name="later")
+    assert info.value.keys == ["output.checkpoint_path"]
+    with pytest.raises(ConfigError, match="tnmbl results file") as info:
+        runner.run(_bypass(raw, "later"))
     assert info.value.keys == ["output.checkpoint_path"]
     after = read_results(earlier)
     assert after["n_rows"] == before["n_rows"] == 7 and after["attrs"]["status"] == "finished"

@@ -52,7 +52,8 @@ def test_every_problem_of_every_member_at_once(tmp_path):
     assert "execution.workers = -1" in text
     # the bad value fails in every member of its points, and the bad dt in its points; nothing ran
     assert "member p002_m000 (model.W='strong', evolution.dt=0.1): model.W = 'strong'" in text
-    assert "member p001_m002 (model.W=1.0, evolution.dt=0.07): evolution.t_final = 0.6: must be a multiple" in text
+    assert "member p001_m002 (model.W=1.0, evolution.dt=0.07): evolution.t_final = 0.6: evolution.t_final / " \
+        "evolution.dt = 0.6 / 0.07 = 8.57143 must be an integer" in text
     assert not (tmp_path / "o").exists()
 
 

@@ -137,6 +137,13 @@ class MethodSpec(Mapping):
         return tuple(self.backend_paths)
 
     @property
+    def probe(self):
+        """How its engines' rows are measured (``"local"``: one state through local operators;
+        ``"batch"``: a classical batch that measures itself and is cheap to build), read from
+        its default engine class (every backend of a method measures alike)."""
+        return self[self.backends[0]].probe
+
+    @property
     def takes(self):
         """Every option the method takes (common ones included)."""
         return COMMON_OPTIONS | self.options

@@ -39,12 +39,12 @@ import copy
 import json
 import math
 
-import h5py
 import numpy as np
 
 from ..engines.methods import METHOD_SPECS
+from .diskio import open_h5
 from .runner import make_evolution
-from .storage import read_results
+from .storage import read_results, results_for_update
 from .validate import validate_config
 
 #: default flag thresholds
@@ -111,8 +111,8 @@ def error_budget(path, *, chi_check=False, dt_check=False, thresholds=None):
     n = res["n_rows"]
     flags = []
 
-    classical = "chi_max" not in ev  # a classical batch: no truncation; errors are per chain
-    trunc = None if classical else {
+    batch = METHOD_SPECS[ev["method"]].probe == "batch"  # a classical batch: no truncation; errors are per chain
+    trunc = None if batch else {
              "discarded_weight": float(h["truncation_error"][-1]) if n and "truncation_error" in h else 0.0,
              "chi_reached": int(np.max(h["chi"])) if n and "chi" in h else 0,
              "chi_max": int(ev["chi_max"]), "svd_cutoff": float(ev["svd_cutoff"]), "chi_effect": None}
@@ -146,7 +146,7 @@ def error_budget(path, *, chi_check=False, dt_check=False, thresholds=None):
             flags.append(f"time step: Richardson estimate (dt vs dt/2, order {order}) {step['dt_effect']:.2e} > "
                          f"{th['dt_effect']:.0e}; lower evolution.dt or use a higher-order method")
 
-    if classical:  # the largest per-chain errors (energy_error is per site already)
+    if batch:  # the largest per-chain errors (energy_error is per site already)
         cons = {"energy_drift_per_site": _max_abs(h.get("energy_error", [])),
                 "charge_drift_per_site": _max_abs(h.get("charge_error", [])) / L}
     else:
@@ -161,20 +161,23 @@ def error_budget(path, *, chi_check=False, dt_check=False, thresholds=None):
 
 
 def write_budget(path, budget):
-    """Store ``budget`` in the ``/error_budget`` group of the results file (replacing an older one)."""
-    with h5py.File(path, "r+") as f:
+    """Store ``budget`` in the ``/error_budget`` group of the results file (replacing an older one),
+    through :class:`~tnmbl.runs.storage.results_for_update`: refused while a run writes the file
+    (its lock), space reserved before HDF5 writes, errors naming the file."""
+    text, flags = json.dumps(budget), json.dumps(budget["flags"])
+    with results_for_update(path, len(text) + len(flags), action="budget") as f:
         if GROUP in f:
             del f[GROUP]
         g = f.create_group(GROUP)
-        g.attrs["budget"] = json.dumps(budget)
-        g.attrs["flags"] = json.dumps(budget["flags"])
+        g.attrs["budget"] = text
+        g.attrs["flags"] = flags
         g.attrs["rows"] = budget["rows"]
-        f.flush()
 
 
 def read_budget(path):
-    """The stored budget of ``path``, or ``None``; ``stale`` is set if rows were added since."""
-    with h5py.File(path, "r", locking=False) as f:
+    """The stored budget of ``path``, or ``None``; ``stale`` is set if rows were added since.
+    A missing, truncated or foreign file is a :class:`~tnmbl.runs.diskio.RunFileError` naming it."""
+    with open_h5(path, "r", expected="a tnmbl results file", locking=False) as f:
         if GROUP not in f:
             return None
         budget = json.loads(f[GROUP].attrs["budget"])

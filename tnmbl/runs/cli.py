@@ -22,11 +22,14 @@ from ..errors import ConfigError, ConvergenceError
 from .budget import budget_for_info, budget_lines, error_budget, write_budget
 from .checkpoint import checkpoint_summary
 from .loading import load_config
+from .locks import describe_holder, running_holder
+from .resources import estimate_config, machine_memory, parse_size, size_text, time_text
 from .runner import resume, run
 from .schema import schema_markdown
 from .storage import read_results
 from .sweep_execute import run_sweep
 from .sweep_plan import describe_point, load_sweep
+from .validate import validate_config
 
 
 class LogProgress:
@@ -113,17 +116,23 @@ def _report(summary):
     print(f"inspect:    tnmbl info {summary.results}")
 
 
+def _max_memory(args):
+    return parse_size(args.max_memory) if getattr(args, "max_memory", None) else None
+
+
 def cmd_validate(args):
-    cfg = load_config(args.config, args.set)
+    cfg = load_config(args.config, args.set, max_memory=_max_memory(args))
     print(f"{args.config}: valid ({cfg.model.name}, {cfg.state.kind} state, {cfg.evolution.method}, "
           f"t_final = {cfg.evolution.t_final:g}, results -> {cfg.results_path})")
+    limit = _max_memory(args) or machine_memory()
+    print(f"estimate:   {estimate_config(cfg).text()}" + (f" (limit {size_text(limit)})" if limit else ""))
     if args.print:
         print(cfg.to_yaml(), end="")
     return 0
 
 
 def cmd_run(args):
-    cfg = load_config(args.config, args.set)
+    cfg = load_config(args.config, args.set, max_memory=_max_memory(args))
     _report(run(cfg, progress=_progress(args), config_path=args.config))
     return 0
 
@@ -151,9 +160,13 @@ def info_dict(path):
             if key in h:
                 health[key if key in ("truncation_error", "chi", "norm") else f"max_abs_{key}"] = float(fn(h[key]))
     status = a.get("status")
-    return {"path": str(path), "status": status,
-            "note": ("no end recorded: the run is going on, or was killed (continue it with tnmbl resume)"
-                     if status == "running" else None),
+    note = None
+    if status == "running":  # the lock tells a run going on from a killed one
+        holder = running_holder(path)
+        note = (f"running now: {describe_holder(holder if holder.get('pid') else {})}" if holder is not None else
+                f"killed: no process holds its lock; continue it with `tnmbl resume {path}` (from its checkpoint, "
+                "or from t = 0 with the stored rows recomputed and checked)")
+    return {"path": str(path), "status": status, "note": note,
             "model": cfg["model"], "state": cfg["state"], "evolution": cfg["evolution"],
             "observables": cfg["observables"]["names"], "rows": n, "t_reached": t_reached, "t_final": t_final,
             "progress": (t_reached / t_final if t_final else 1.0) if n else 0.0,
@@ -192,7 +205,9 @@ def cmd_info(args):
     print("health:     " + (", ".join(f"{k}={v:.3g}" for k, v in d["health"].items()) or "-"))
     print("\n".join(budget_lines(d["budget"])))
     c = d["checkpoint"]
-    print(f"checkpoint: {c['path']}" + (" (missing)" if c.get("missing") else
+    print(f"checkpoint: {c['path']}" + (f" (unusable: {c['unusable']}; tnmbl resume recomputes from t = 0 and "
+                                        "checks the stored rows)" if c.get("unusable") else
+                                        " (missing)" if c.get("missing") else
                                         f" (t = {c.get('time', float('nan')):g}, after row {c.get('rows')}, "
                                         f"written {c.get('written')})"))
     print(f"started:    {d['started']}   ended: {d['ended'] or '-'}   seed: {d['seed']}")
@@ -211,12 +226,30 @@ def cmd_schema(args):
     return 0
 
 
+def sweep_estimate_text(plan):
+    """Members x cost of a sweep plan: the estimate of each sweep point's first member times the
+    members per point (members of one point differ only in their seed)."""
+    seconds, memory, results, seen = 0.0, 0.0, 0.0, set()
+    for m in plan.members:
+        if m.point in seen:
+            continue
+        seen.add(m.point)
+        est = estimate_config(validate_config(m.config, name=m.id))
+        seconds += est.seconds * plan.n_members
+        results += est.results_bytes * plan.n_members
+        memory = max(memory, est.memory)
+    return (f"{len(plan.members)} runs: time {time_text(seconds)} on one core in all; memory up to "
+            f"{size_text(memory)} per member (times the workers running at once); results {size_text(results)}")
+
+
 def cmd_sweep(args):
-    plan = load_sweep(args.config, args.set, scheduler=args.scheduler, workers=args.workers)
+    plan = load_sweep(args.config, args.set, scheduler=args.scheduler, workers=args.workers,
+                      max_memory=_max_memory(args))
     where = plan.scheduler or ("this process" if plan.workers == 0 else
                                f"{plan.workers or os.cpu_count()} local worker process(es)")
     print(f"{args.config}: {len(plan.points)} point(s) x {plan.n_members} member(s) = {len(plan.members)} runs, "
           f"valid; output {plan.output_dir}; on {where}", flush=True)
+    print(f"estimate:   {sweep_estimate_text(plan)}", flush=True)
     if args.dry_run:
         for m in plan.members:
             print(f"  {m.id}  seed={m.seed}  {describe_point(m.params)}")
@@ -261,8 +294,15 @@ def parser():
                              "is faster for TeNPy / quimb; use the other cores for other runs. Classical batches "
                              "(numba) use every core unless --threads or $TNMBL_THREADS is given")
 
-    sp = sub.add_parser("validate", help="check a config; list every problem; compute nothing")
+    def with_memory(sp):
+        sp.add_argument("--max-memory", default=None, metavar="SIZE",
+                        help="refuse configs whose estimated memory passes SIZE (e.g. 8G, 512M; default: the "
+                        "machine's memory)")
+
+    sp = sub.add_parser("validate", help="check a config; list every problem; estimate memory and time; "
+                        "compute nothing")
     with_set(sp)
+    with_memory(sp)
     sp.add_argument("--print", action="store_true", help="print the resolved config (defaults filled in)")
     sp.set_defaults(func=cmd_validate)
 
@@ -270,6 +310,7 @@ def parser():
     with_set(sp)
     sp.add_argument("--log", action="store_true", help="log lines instead of a progress bar, even on a terminal")
     with_threads(sp)
+    with_memory(sp)
     sp.set_defaults(func=cmd_run)
 
     sp = sub.add_parser("resume", help="continue an interrupted run, or extend a finished one with --t-final")
@@ -297,6 +338,7 @@ def parser():
     sp.add_argument("--workers", type=int, default=None, help="local worker processes (default: all cores; "
                     "0: in this process)")
     sp.add_argument("--dry-run", action="store_true", help="validate and list the members; compute nothing")
+    with_memory(sp)
     sp.set_defaults(func=cmd_sweep)
 
     sp = sub.add_parser("budget", help="compute and store the error budget of a results file")

@@ -36,7 +36,6 @@ from .build import build_chain, build_evolution, build_state
 from .loading import config_from_yaml, load_config, parse_yaml, set_override
 from .model_params import REQUIRED, model_signature
 from .sections import (
-    MAX_DT,
     MAX_OUTPUTS,
     MAX_STEPS,
     MAX_STRENGTH,
@@ -54,7 +53,7 @@ from .sections import (
 )
 from .validate import KIND_KEYS, validate_config
 
-__all__ = ["CLASSICAL_KEYS", "EvolutionSection", "KIND_KEYS", "MAX_DT", "MAX_OUTPUTS", "MAX_STEPS", "MAX_STRENGTH",
+__all__ = ["CLASSICAL_KEYS", "EvolutionSection", "KIND_KEYS", "MAX_OUTPUTS", "MAX_STEPS", "MAX_STRENGTH",
            "ModelSection", "ObservablesSection", "OutputSection", "PARAM_LIMITS", "REQUIRED",
            "REQUIRED_SECTIONS", "RunConfig", "SECTIONS", "STATE_KINDS", "Section", "StateSection", "TOP_KEYS",
            "build_chain", "build_state", "build_evolution", "config_from_yaml", "load_config",

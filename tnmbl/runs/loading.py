@@ -64,6 +64,7 @@ def load_config(path, overrides=(), **kw) -> RunConfig:
     if isinstance(raw, dict):
         for o in overrides:
             set_override(raw, o)
+    kw.setdefault("config_path", path)  # the output paths must not collide with the config itself
     return validate_config(raw, name=path.stem, **kw)
 
 

@@ -43,7 +43,8 @@ class RunBusyError(RunFileError):
         self.holder = holder or {}
 
 
-def _describe(holder):
+def describe_holder(holder):
+    """The run holding a lock, in words (for refusals and ``tnmbl info``)."""
     if not holder:
         return "a run that is starting (its identity is not written yet)"
     parts = [f"pid {holder.get('pid')}", f"on {holder.get('host')}", f"started {holder.get('started')}"]
@@ -103,7 +104,7 @@ class RunLock:
             except BlockingIOError:
                 os.close(fd)
                 holder = read_holder(self.results)
-                raise RunBusyError(f"{self.results}: is being written by {_describe(holder)}; nothing was "
+                raise RunBusyError(f"{self.results}: is being written by {describe_holder(holder)}; nothing was "
                                    f"changed. Wait for it to end (tnmbl info {self.results}), or stop it "
                                    f"(kill {holder.get('pid', 'PID')}) and `tnmbl resume {self.results}`; "
                                    "a second writer would corrupt the file", holder=holder,

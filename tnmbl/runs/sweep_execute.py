@@ -95,11 +95,8 @@ def _run_member(task):
             action = "resumed"
         except (ConfigError, OSError, KeyError, ValueError):
             action = "run"
-    if action == "run":
-        for p in (path, ckpt):
-            if p.exists():
-                p.unlink()
-        run(cfg)
+    if action == "run":  # replaces a torn or unresumable member under the run's lock (never unlinked outside it)
+        run(cfg.model_copy(update={"output": cfg.output.model_copy(update={"overwrite": True})}))
     budget = read_budget(path) if action == "skipped" else None
     if budget is None:
         budget = error_budget(path, **task.get("budget", {}))

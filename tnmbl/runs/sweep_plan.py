@@ -19,6 +19,10 @@ from .loading import parse_yaml, read_text, set_dotted, set_override
 from .sections import Section, problem
 from .validate import validate_config, validate_sections
 
+MAX_RUNS = 10_000
+"""Most runs (sweep points x members) of one sweep file: planning validates every member (a few
+ms each), so 10^4 members plan in well under a minute; a larger study is several sweep files."""
+
 
 class EnsembleSection(Section):
     """Realizations per sweep point (disorder, sampled states): each member gets its own seed."""
@@ -202,9 +206,10 @@ def _sweep_points(sw: SweepSection | None, given, problems):
     return [{k: v for k, v in p.items() if check_key(f"sweep.points[{i}].{k}", k)} for i, p in enumerate(sw.points)]
 
 
-def plan_sweep(raw, *, name="sweep", overrides=(), scheduler=None, workers=None):
+def plan_sweep(raw, *, name="sweep", overrides=(), scheduler=None, workers=None, max_memory=None):
     """Expand the sweep dict ``raw`` into validated members; raise :class:`ConfigError` with
-    every problem (of the sweep sections and of each member config) at once."""
+    every problem (of the sweep sections and of each member config) at once. ``max_memory``:
+    each member's memory limit (bytes; default the machine's, see :mod:`tnmbl.runs.resources`)."""
     if not isinstance(raw, dict):
         raise ConfigError([problem("sweep config", raw, "must be a mapping")])
     raw = copy.deepcopy(raw)
@@ -242,6 +247,12 @@ def plan_sweep(raw, *, name="sweep", overrides=(), scheduler=None, workers=None)
     if workers is not None and (not isinstance(workers, int) or isinstance(workers, bool) or workers < 0):
         problems.append(problem("execution.workers", workers, "must be a non-negative integer (0: in this process)"))
 
+    if len(points) * n > MAX_RUNS:  # refused before any member is validated (each costs a few ms)
+        problems.append(problem("ensemble.members", n, f"{len(points)} sweep point(s) x {n} members = "
+                                f"{len(points) * n} runs, above the limit {MAX_RUNS} of one sweep file",
+                                f"use at most ensemble.members = {max(1, MAX_RUNS // max(1, len(points)))}, "
+                                "or split the sweep points over several sweep files"))
+        raise ConfigError(problems)
     seeds = member_seeds(root, n) if not problems else [0] * n
     members = []
     out = Path(out_dir).resolve()  # absolute: Dask workers may run in another folder (same shared file system)
@@ -260,7 +271,7 @@ def plan_sweep(raw, *, name="sweep", overrides=(), scheduler=None, workers=None)
             output["path"] = str(out / "members" / f"{mid}.h5")
             output.pop("checkpoint_path", None)
             try:
-                resolved = validate_config(cfg, name=mid)
+                resolved = validate_config(cfg, name=mid, max_memory=max_memory)
             except ConfigError as exc:
                 problems += [Problem(p.key, p.value, p.rule, p.fix, text=f"member {mid} ({describe_point(point)}): {p}")
                              for p in exc.problems]

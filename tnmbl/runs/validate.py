@@ -13,22 +13,26 @@ message. Nothing is computed before the whole config is valid.
 
 from __future__ import annotations
 
+import difflib
 import math
 import secrets
 
 from pydantic import ValidationError
 
-from ..engines import ARRAY_BACKENDS, METHODS, accepts, resolve_backend
+from ..engines import METHODS, accepts, resolve_backend
+from ..engines.methods import default_method, methods_for
 from ..errors import ConfigError, Problem, TnmblError
 from ..evolution import resolve_conserve
+from ..models import MODELS
 from ..observables import get_observable
 from ..states.kinds import STATE_KINDS, chain_kind
-from ..timegrid import default_every
 from .build import build_evolution, chain_from_params, state_from_section
+from .checks import count, evolution_problems, output_dt_problems, state_problems, stop_when_problems
+from .checks import n_rows as n_rows_of
 from .model_params import is_number, model_problems
+from .paths import output_path_problems
+from .resources import estimate, resource_problems
 from .sections import (
-    MAX_DT,
-    MAX_OUTPUTS,
     MAX_STEPS,
     REQUIRED_SECTIONS,
     SECTIONS,
@@ -44,20 +48,28 @@ from .sections import (
     suggest,
 )
 
-#: keys that apply to one kind of chain only: (section, key) -> kind
-KIND_KEYS = {("evolution", "chi_max"): "quantum", ("evolution", "svd_cutoff"): "quantum",
-             ("evolution", "conserve"): "quantum", ("evolution", "array_backend"): "quantum",
-             ("evolution", "energy_tolerance"): "classical", ("evolution", "noise_rate"): "classical",
-             ("observables", "per_chain"): "classical"}
 
-#: the config path of a classical engine's error key (other keys: ``state.<key>``)
-ENGINE_KEYS = {"dt": "evolution.dt", "method": "evolution.method", "t_final": "evolution.t_final",
-               "noise_rate": "evolution.noise_rate", "energy_tolerance": "evolution.energy_tolerance",
-               "chain": "model.name", "observables": "observables.names", "output_dt": "observables.output_dt",
-               "n_log": "observables.n_log", "per_chain": "observables.per_chain", "state": "state.kind"}
+def _kind_keys():
+    """Config keys that only methods of one kind of site type take (read from the method
+    table's ``takes``): ``(section, key) -> kind``."""
+    out = {}
+    for sec in ("evolution", "observables"):
+        for key in SECTIONS[sec].model_fields:
+            kinds = {spec.site_kind for spec in METHODS.values() if key in spec.takes}
+            if len(kinds) == 1:
+                out[(sec, key)] = kinds.pop()
+    return out
 
-#: integrator order implied by a method
-IMPLIED_ORDER = {"tebd2": 2, "tebd4": 4, "leapfrog": 2, "yoshida4": 4, "split2": 2, "split4": 4}
+
+#: keys that apply to one kind of chain only: (section, key) -> kind (from the method table)
+KIND_KEYS = _kind_keys()
+
+#: the config path of an engine's error key (other keys: ``state.<key>``): every option some method
+#: takes, at its section, and the few keys that name a whole section's choice
+ENGINE_KEYS = {**{key: f"{sec}.{key}" for sec in ("evolution", "observables") for key in SECTIONS[sec].model_fields
+                  if any(key in spec.takes for spec in METHODS.values())},
+               "method": "evolution.method", "chain": "model.name", "observables": "observables.names",
+               "state": "state.kind"}
 
 
 def validate_sections(raw, classes, required=()):
@@ -89,13 +101,16 @@ def validate_sections(raw, classes, required=()):
     return sections, problems
 
 
-def validate_config(raw, *, name="run", check_build=True) -> RunConfig:
+def validate_config(raw, *, name="run", check_build=True, config_path=None, max_memory=None) -> RunConfig:
     """Validate a config dict; return the resolved :class:`RunConfig` or raise :class:`ConfigError`.
 
     The resolved config has every default filled in: model parameters from the factory's
     signature, the seed (drawn if absent), backend, order, output_dt and conserve.
     With ``check_build`` the chain, the initial state and the observables are built (cheap,
-    no evolution) so that their own checks are reported as config problems too.
+    no evolution) so that their own checks are reported as config problems too, and the run's
+    memory is estimated (:mod:`tnmbl.runs.resources`) and refused above ``max_memory`` (bytes;
+    default: the machine's memory). ``config_path``: the file the config came from; the output
+    paths are checked against it and the disk (:func:`~tnmbl.runs.paths.output_path_problems`).
     """
     if not isinstance(raw, dict):
         raise ConfigError([problem("config", raw, f"must be a mapping with sections {', '.join(TOP_KEYS)}")])
@@ -116,34 +131,45 @@ def validate_config(raw, *, name="run", check_build=True) -> RunConfig:
     if seed is None and raw.get("seed") is None:
         seed = secrets.randbits(32)
 
-    params, model_ok = None, False
+    params, model_ok, assumed = None, False, None
     if "model" in sections:
         more, params = model_problems(sections["model"], seed)
         problems += more
         model_ok = not more
+        close = difflib.get_close_matches(sections["model"].name, MODELS, n=1, cutoff=0.6)
+        if params is None and close:  # a typo in the name: check the rest against the closest model
+            more, guessed = model_problems(sections["model"].model_copy(update={"name": close[0]}), seed)
+            if not more:
+                assumed, params = close[0], guessed
     n_total, resolved_ev = None, {}
     if "evolution" in sections:
-        more, resolved_ev, n_total = _evolution_problems(sections["evolution"])
+        more, resolved_ev, n_total = evolution_problems(sections["evolution"])
         problems += more
     elif isinstance(raw.get("evolution"), dict):  # the section has other problems: still check the step count
         dt, t_final = raw["evolution"].get("dt", 0.05), raw["evolution"].get("t_final")
-        if all(is_number(x) and math.isfinite(x) and x > 0 for x in (dt, t_final)):
-            n, bad = _steps("evolution.t_final", t_final, dt)
-            if n is not None and n > MAX_STEPS:
-                problems.append(_too_many_steps(t_final, n))
+        if all(is_number(x) and math.isfinite(x) and x > 0 for x in (dt, t_final)) and not t_final / dt <= MAX_STEPS:
+            problems.append(count("evolution.t_final", t_final, dt, "evolution.dt")[1])
     obs = sections.get("observables", ObservablesSection())
     output_dt = None
-    if "evolution" in sections:
-        more, output_dt = _output_dt(obs, sections["evolution"], n_total)
-        problems += more + _stop_when_problems(obs, sections["evolution"])
+    if "evolution" in sections and "evolution.dt" not in {p.key for p in problems}:
+        more, output_dt = output_dt_problems(obs, sections["evolution"], n_total)
+        problems += more + stop_when_problems(obs, sections["evolution"])
     state_ok = False
     if "state" in sections:
-        more = _state_problems(sections["state"])
+        more = state_problems(sections["state"])
         problems += more
         state_ok = not more
     conserve = None
-    if check_build and model_ok:
-        more, conserve, backend = _build_problems(sections, params, state_ok, clean=not problems)
+    if "output" in sections:
+        problems += output_path_problems(sections["output"], config_path)
+    if check_build and (model_ok or assumed):
+        bad = {p.key for p in problems}
+        more, conserve, backend = _build_problems(sections, params, state_ok, bad, name=assumed,
+                                                  n_total=n_total, n_rows=n_rows_of(n_total, output_dt, sections),
+                                                  max_memory=max_memory)
+        if assumed:
+            more = [Problem(p.key, p.value, p.rule, p.fix, text=f"{p} (checked as model {assumed!r}, the closest "
+                            "known name)") for p in more]
         problems += more
         if backend is not None:
             resolved_ev["backend"] = backend
@@ -151,7 +177,7 @@ def validate_config(raw, *, name="run", check_build=True) -> RunConfig:
         raise ConfigError(problems)
 
     ev = sections["evolution"].model_copy(update=resolved_ev)
-    if resolved_ev.get("backend") == "numba":  # classical: the MPS keys do not apply (dropped from the dump)
+    if METHODS[ev.method].probe == "batch":  # a classical batch: the MPS keys do not apply (dropped from the dump)
         ev = ev.model_copy(update={"chi_max": None, "svd_cutoff": None, "conserve": None})
     if conserve is not None:
         ev = ev.model_copy(update={"conserve": conserve})
@@ -163,94 +189,7 @@ def validate_config(raw, *, name="run", check_build=True) -> RunConfig:
                      output=output, seed=seed, description=description, name=name)
 
 
-# ---------------------------------------------------------------- cross-section checks
-
-def _steps(path, t, dt):
-    """``t / dt`` as an integer, or the problem that it is not one."""
-    n = t / dt
-    if abs(n - round(n)) > 1e-9 * max(1.0, abs(n)):
-        return None, problem(path, t, f"must be a multiple of evolution.dt ({path} / dt = {t} / {dt} = {n:.6g})",
-                             f"use {round(n) * dt:.6g} or a dt that divides it")
-    return int(round(n)), None
-
-
-def _too_many_steps(t_final, n):
-    return problem("evolution.t_final", t_final, f"t_final / dt = {n} steps is above the limit {MAX_STEPS}",
-                   "use a larger dt or split the run (tnmbl resume --t-final)")
-
-
-def _evolution_problems(ev: EvolutionSection):
-    problems, resolved = [], {}
-    backends = METHODS[ev.method]
-    backend = ev.backend  # None: resolved by size once the chain is built (_build_problems)
-    if backend is not None and backend not in backends:
-        problems.append(problem("evolution.backend", backend, f"method {ev.method!r} runs on "
-                                f"{', '.join(backends)}{suggest(backend, backends)}"))
-    if ev.array_backend is not None:
-        allowed = ARRAY_BACKENDS.get(backend, ("numpy",)) if backend is not None else \
-            sorted({a for arrays in ARRAY_BACKENDS.values() for a in arrays})
-        if ev.array_backend not in allowed:
-            problems.append(problem("evolution.array_backend", ev.array_backend,
-                                    f"backend {backend or 'any'!r} runs on {', '.join(allowed)}",
-                                    "use backend: quimb for torch / cupy arrays"))
-    implied = IMPLIED_ORDER.get(ev.method)
-    if ev.order is not None and implied is not None and ev.order != implied:
-        problems.append(problem("evolution.order", ev.order, f"method {ev.method!r} is of order {implied}",
-                                "use the method of that order or drop 'order'"))
-    resolved["order"] = ev.order if ev.order is not None else implied
-    if ev.method in MAX_DT and ev.dt > MAX_DT[ev.method]:
-        problems.append(problem("evolution.dt", ev.dt, f"unreasonably large for {ev.method} (at most "
-                                f"{MAX_DT[ev.method]:g})", "use a smaller dt"))
-    n, bad = _steps("evolution.t_final", ev.t_final, ev.dt)
-    if bad:
-        problems.append(bad)
-    elif n > MAX_STEPS:
-        problems.append(_too_many_steps(ev.t_final, n))
-    return problems, resolved, n
-
-
-def _output_dt(obs: ObservablesSection, ev: EvolutionSection, n_total):
-    if obs.n_log is not None:
-        return [], None
-    if obs.output_dt is None:
-        n_out = default_every(n_total or 0)
-        return [], n_out * ev.dt
-    n_out, bad = _steps("observables.output_dt", obs.output_dt, ev.dt)
-    if bad:
-        return [bad], None
-    if n_total is not None and n_total // max(n_out, 1) > MAX_OUTPUTS:
-        return [problem("observables.output_dt", obs.output_dt, f"gives more than {MAX_OUTPUTS} output rows",
-                        "use a larger output_dt")], None
-    return [], obs.output_dt
-
-
-def _stop_when_problems(obs: ObservablesSection, ev: EvolutionSection):
-    """The stop rule tests an observable the run measures."""
-    if ev.stop_when is None or ev.stop_when.observable in obs.names:
-        return []
-    return [problem("evolution.stop_when.observable", ev.stop_when.observable, "is not measured by this run",
-                    f"use one of observables.names ({', '.join(obs.names)}) or add it there")]
-
-
-def _state_problems(st: StateSection):
-    kind = STATE_KINDS[st.kind]  # an unknown kind failed the section's own validation
-    allowed = kind.takes()
-    problems = []
-    for key in StateSection.model_fields:
-        if key != "kind" and getattr(st, key) is not None and key not in allowed:
-            problems.append(problem(f"state.{key}", getattr(st, key), f"not used by state kind {st.kind!r} "
-                                    f"(it takes: {', '.join(allowed)})"))
-    for key in kind.required:
-        if getattr(st, key) is None:
-            problems.append(problem(f"state.{key}", rule=f"required by state kind {st.kind!r} is missing",
-                                    given=False))
-    if st.kind == "product" and (st.occupations is None) == (st.spins is None):
-        problems.append(problem("state", rule="kind 'product' takes exactly one of 'occupations' (bosons) or "
-                                "'spins' (spin-1/2)", given=False))
-    if st.region is not None and len(st.region) != 2:
-        problems.append(problem("state.region", st.region, "must be [a, b], two site indices"))
-    return problems
-
+# ---------------------------------------------------------------- building (chain, state, engine)
 
 def _state_error(exc, st: StateSection):
     """The problem a state factory's error stands for, at its ``state`` key."""
@@ -260,11 +199,12 @@ def _state_error(exc, st: StateSection):
     return Problem.from_error(exc, "state", key=key)
 
 
-def _build_problems(sections, params, state_ok, clean=True):
-    """Build chain, state and observables (cheap, no evolution); their errors as problems.
-    ``clean``: nothing else was wrong so far (the classical engine checks run only then, so
-    that e.g. an output_dt that is no multiple of dt is not reported twice)."""
-    name = sections["model"].name
+def _build_problems(sections, params, state_ok, bad, *, name=None, n_total=None, n_rows=1, max_memory=None):
+    """Build chain, state and observables (cheap, no evolution); their errors as problems; the
+    resources the run needs, refused above the limits (before anything sized by them is built).
+    ``bad``: the config keys with a problem already; the engine is built without them (a valid
+    stand-in), so that its own checks still run and nothing is reported twice."""
+    name = name or sections["model"].name
     try:
         chain = chain_from_params(name, params)
     except TnmblError as exc:
@@ -273,47 +213,59 @@ def _build_problems(sections, params, state_ok, clean=True):
         return [problem("model", name, f"the factory refused these parameters ({type(exc).__name__}: {exc})")], \
             None, None
     problems = []
-    backend = None
-    if "evolution" in sections:
-        ev = sections["evolution"]
+    backend, method_ok = None, True
+    ev = sections.get("evolution")
+    if ev is not None:
         backend = resolve_backend(ev.method, chain, ev.chi_max, ev.backend, ev.array_backend, ev.conserve)
         if backend not in METHODS[ev.method]:
-            backend = None  # reported by _evolution_problems
+            backend, method_ok = None, False  # reported by _evolution_problems
         else:
             ok, reason = accepts(ev.method, chain, backend)
             if not ok:
-                problems.append(problem("evolution.method", ev.method, reason))
+                usable = [m for m in methods_for(chain) if accepts(m, chain)[0]]
+                problems.append(problem("evolution.method", ev.method, reason,
+                                        f"use evolution.method = {usable[0]}" if usable else None))
+                method_ok = False
     obs = sections.get("observables", ObservablesSection())
     for i, nm in enumerate(obs.names):
         try:
-            get_observable(nm, chain)
+            observable = get_observable(nm, chain)
         except TnmblError as exc:
             problems.append(problem(f"observables.names[{i}]", nm, exc.rule, exc.fix))
+            continue
+        if len(observable.positions(chain)) == 0:  # e.g. energy_current on L = 2: a results column of width 0
+            problems.append(problem(f"observables.names[{i}]", nm, f"has no position to measure on this chain "
+                                    f"(L = {chain.L}, {observable.dim}s)", "drop it, or use a longer chain"))
     kind = chain_kind(chain)
     st = sections.get("state")
     if st is not None and kind not in STATE_KINDS[st.kind].chains:
         usable = [k for k, spec in STATE_KINDS.items() if kind in spec.chains]
         problems.append(problem("state.kind", st.kind, f"not a state of a {kind} chain (model {name!r}); "
-                                f"{kind} chains take: {', '.join(usable)}"))
+                                f"{kind} chains take: {', '.join(usable)}", f"use state.kind = {usable[0]}"))
         state_ok = False
-    if st is not None and kind == "quantum" and st.M is not None:
+    if st is not None and st.M is not None and "M" in STATE_KINDS[st.kind].takes() \
+            and "M" not in STATE_KINDS[st.kind].takes(kind):
         problems.append(problem("state.M", st.M, "the number of chains of a classical batch; a quantum run evolves "
                                 "one state", "drop M, or run an ensemble with tnmbl sweep"))
     problems += _kind_key_problems(sections, kind)
-    if kind == "classical":  # the engine's own checks, once the rest is valid
-        if clean and not problems and state_ok and "evolution" in sections:
-            problems += _classical_problems(sections, chain)
-        return problems, None, "numba" if backend is not None else None
-    if not state_ok:
+    if method_ok:  # resources first: nothing sized by the config is built above the limits
+        est = estimate(chain, st, ev or EvolutionSection(method=default_method(chain), t_final=0), obs,
+                       n_total or 0, n_rows)
+        output = sections.get("output")
+        more = resource_problems(est, max_memory=max_memory, results_path=output.path if output else None)
+        if more:
+            return problems + more, None, backend
+    if not state_ok or not method_ok:
         return problems, None, backend
+    if ev is not None and METHODS[ev.method].probe == "batch":  # cheap to build: the engine's own checks
+        return problems + _batch_problems(sections, chain, bad | {p.key for p in problems}), None, backend
     try:
-        state = state_from_section(st, chain)
+        state = state_from_section(st, chain, preview=True)
     except TnmblError as exc:
         return problems + [_state_error(exc, st)], None, backend
-    if "evolution" not in sections:
+    if ev is None:
         return problems, None, backend
     if getattr(state, "mixed", False):  # a mixed bubble runs on TeNPy's purification TEBD, dense, on NumPy
-        ev = sections["evolution"]
         for key, value, ok in (("backend", ev.backend, (None, "tenpy")), ("conserve", ev.conserve, ("auto", False)),
                                ("array_backend", ev.array_backend, (None, "numpy"))):
             if value not in ok:
@@ -321,9 +273,8 @@ def _build_problems(sections, params, state_ok, clean=True):
                                         "TEBD (dense, NumPy)", f"use {key}: {ok[-1] if key != 'conserve' else 'auto'}"
                                         " or leave it out"))
         return problems, False, "tenpy"
-    engine_cls = METHODS[sections["evolution"].method][backend] if backend is not None else None
     try:
-        conserve = resolve_conserve(chain, state, sections["evolution"].conserve, engine_cls)
+        conserve = resolve_conserve(chain, state, ev.conserve, METHODS[ev.method][backend])
     except TnmblError as exc:
         return problems + [Problem.from_error(exc, "evolution")], None, backend
     return problems, conserve, backend
@@ -355,16 +306,28 @@ def _engine_error(exc, sections):
     return Problem.from_error(exc, key=ENGINE_KEYS.get(exc.key, f"state.{exc.key}"))
 
 
-def _classical_problems(sections, chain):
-    """Build the classical state (its starting point if it needs compute) and the evolution,
-    without evolving: the engines' own checks (stability bound, phi needs beta, ...) as problems."""
+def _batch_problems(sections, chain, bad):
+    """Build the classical batch state (its starting point if it needs compute) and the
+    evolution, without evolving: the engine's own checks (stability bound, phi needs beta, ...)
+    as problems. Keys in ``bad`` already have a problem: a valid stand-in replaces them (an
+    ``output_dt`` that is no multiple of ``dt`` must not hide the ``dt`` stability refusal)."""
     st = sections["state"]
-    try:
-        state = state_from_section(st, chain, preview=True)
+    try:  # a few chains stand for the batch: its checks do not depend on M, its memory does
+        state = state_from_section(st.model_copy(update={"M": min(st.M, 2)}) if st.M else st, chain, preview=True)
     except TnmblError as exc:  # e.g. Langevin thermalization of a DNLS chain
         return [_state_error(exc, st)]
+    ev, obs = sections["evolution"], sections.get("observables", ObservablesSection())
+    if "evolution.t_final" in bad:
+        ev = ev.model_copy(update={"t_final": ev.dt})
+    if "observables.output_dt" in bad or "evolution.t_final" in bad:
+        obs = obs.model_copy(update={"output_dt": None})
+    names = [nm for i, nm in enumerate(obs.names) if f"observables.names[{i}]" not in bad]
+    if not names:
+        return []
+    obs = obs.model_copy(update={"names": names})
     try:
-        build_evolution(chain, state, sections["evolution"], sections.get("observables", ObservablesSection()))
+        build_evolution(chain, state, ev, obs)
     except TnmblError as exc:
-        return [_engine_error(exc, sections)]
+        p = _engine_error(exc, sections)
+        return [] if p.key in bad else [p]
     return []

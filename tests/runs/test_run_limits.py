@@ -72,7 +72,8 @@ def test_kind_and_engine_keys_follow_the_method_table():
     for (sec, key), kind in KIND_KEYS.items():
         takers = {spec.site_kind for spec in METHODS.values() if key in spec.takes}
         assert takers == {kind}, (sec, key)
-    assert KIND_KEYS[("evolution", "chi_max")] == "quantum" and KIND_KEYS[("observables", "n_log")] == "classical"
+    assert KIND_KEYS[("evolution", "chi_max")] == "quantum" and KIND_KEYS[("evolution", "noise_rate")] == "classical"
+    assert ("observables", "n_log") not in KIND_KEYS  # log-spaced output: every method takes it
     for spec in METHODS.values():
         for option in spec.options:
             if option in ENGINE_KEYS:

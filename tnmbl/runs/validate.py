@@ -287,6 +287,15 @@ def _kind_key_problems(sections, kind):
         if section is not None and key in section.model_fields_set and only != kind:
             problems.append(problem(f"{sec}.{key}", getattr(section, key), f"applies to {only} chains only "
                                     f"(this model is {kind})", "drop it"))
+    ev = sections.get("evolution")
+    if ev is not None and not problems:  # a key of the right kind of chain that this method does not take
+        spec = METHODS[ev.method]
+        for key in sorted(ev.model_fields_set):
+            if key in ENGINE_KEYS and ENGINE_KEYS[key] == f"evolution.{key}" and key not in spec.takes \
+                    and any(key in s.takes for s in METHODS.values()) and getattr(ev, key) is not None:
+                takers = [m for m, s in METHODS.items() if key in s.takes and s.site_kind == spec.site_kind]
+                problems.append(problem(f"evolution.{key}", getattr(ev, key), f"not taken by method {ev.method!r}",
+                                        f"drop it, or use a method that takes it ({', '.join(takers) or 'none'})"))
     obs = sections.get("observables")
     if obs is not None and obs.n_log is not None and obs.output_dt is not None:
         problems.append(problem("observables.n_log", obs.n_log, "give either output_dt or n_log, not both"))

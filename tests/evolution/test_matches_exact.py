@@ -1,6 +1,6 @@
 """Every MPS method and backend against exact evolution, for every quantum model it accepts.
 
-Models near the atomic limit at L = 8 (see ``_helpers.weak_models``); densities at t = 2
+Models near the atomic limit at L = 8 (see ``helpers.weak_models``); densities at t = 2
 must agree with ``method="exact"`` within 1e-6. The time step is each method's own: small
 enough that its time-step error is below 1e-6 (4th-order TEBD at dt = 0.1, two-site TDVP at
 dt = 0.05 or 0.025). The 2nd-order methods need dt ~ 0.003 for 1e-6 and run under
@@ -10,10 +10,9 @@ dt = 0.05 or 0.025). The 2nd-order methods need dt ~ 0.003 for 1e-6 and run unde
 
 import numpy as np
 import pytest
+from helpers import WEAK_MODELS, exact_densities, run_engine
 
 from tnmbl.engines import METHODS, accepts
-
-from ._helpers import MODELS, exact_densities, run_engine
 
 TOL = 1e-6
 DT_FOR_1E6 = {"tebd4": 0.1, "tdvp2": 0.05, "tebd2": 0.0025, "tdvp1": 0.0025}
@@ -24,7 +23,7 @@ SLOW_CASES = {("xxz", "tdvp2"), ("xxz_with_bath", "tdvp2")}  # ~15-25 s each on 
 
 def _cases():
     out = []
-    for name, (chain, _) in MODELS.items():
+    for name, (chain, _) in WEAK_MODELS.items():
         for method in ("tebd2", "tebd4", "tdvp1", "tdvp2"):
             for backend in METHODS[method]:
                 if accepts(method, chain, backend)[0]:
@@ -35,7 +34,7 @@ def _cases():
 
 def test_cases_cover_every_model_and_nnn_only_on_tdvp():
     ids = {(p.values[0], p.values[1]) for p in _cases()}
-    assert {name for name, _ in ids} == set(MODELS)
+    assert {name for name, _ in ids} == set(WEAK_MODELS)
     assert {m for name, m in ids if name == "xxz_nnn"} == {"tdvp1", "tdvp2"}
     assert ("bose_hubbard", "tebd4") in ids
 

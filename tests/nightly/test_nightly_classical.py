@@ -6,7 +6,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from nightly_helpers import fit_slope
+from helpers import fit_slope
 
 import tnmbl
 from tnmbl.observables.classical import t0

@@ -4,7 +4,7 @@ input refused before any compute (issue 4 with issue 3's runs)."""
 
 import numpy as np
 import pytest
-from run_helpers import StopAfter, write_config
+from helpers import StopAfter, write_config
 
 import tnmbl
 from tnmbl.errors import ConfigError, ConvergenceError

@@ -4,7 +4,7 @@ import h5py
 import numpy as np
 import pytest
 import yaml
-from run_helpers import StopAfter, small_config
+from helpers import StopAfter, small_config
 
 import tnmbl
 from tnmbl.errors import ConfigError

@@ -15,9 +15,9 @@ import h5py
 import numpy as np
 import pytest
 import yaml
+from helpers import StopAfter, small_config, write_config
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from run_helpers import StopAfter, small_config, write_config
 from test_run_results import assert_same_rows
 
 from tnmbl.errors import ConfigError

@@ -25,6 +25,7 @@ import yaml
 import tnmbl
 from tnmbl.chain import charge_densities
 from tnmbl.engines import METHODS, EngineOptions, ExactEngine
+from tnmbl.states import classical as cs
 
 # ---------------------------------------------------------------------------------------------
 # models
@@ -92,6 +93,13 @@ def run_engine(name, method, backend, dt, t=T_FINAL, **kw):
     eng = METHODS[method][backend](chain, state, options(method, dt, chain, **kw))
     eng.advance(int(round(t / dt)))
     return eng, eng.expect("density", charge_densities(chain))
+
+
+def classical_sample(chain, M=5, seed=0):
+    """A Gibbs batch of ``M`` classical chains: beta = 1 for rotors, density 1 for DNLS."""
+    if chain.site.name == "rotor":
+        return cs.gibbs(chain, M, beta=1.0, seed=seed)
+    return cs.gibbs(chain, M, density=1.0, seed=seed)
 
 
 # ---------------------------------------------------------------------------------------------

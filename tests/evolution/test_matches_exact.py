@@ -5,8 +5,8 @@ methods x models x backends. The models are the two sets of ``helpers``: ``small
 (couplings of order one, L = 8-10; every observable moves by more than 1e-2 by t = 2, so the
 comparison is not vacuous) and ``weak_models`` (near the atomic limit at L = 8, with the
 next-nearest-neighbour ``xxz_nnn`` that only TDVP and exact evolution take), named here
-``weak_<model>``. Every local observable of the chain at t = 2 (densities and currents; local
-energies and currents only on nearest-neighbour chains, where they are defined) must agree with
+``weak_<model>``. Every local observable of the chain at t = 2 (the densities; local energies and
+the energy and charge currents on nearest-neighbour chains, where they are defined) must agree with
 ``method="exact"`` within 1e-6, with no truncation (chi above the full rank, svd_cutoff 1e-14)
 and the norm kept. The entanglement entropy is compared on the small models only: near the
 atomic limit the Schmidt spectrum holds tiny weights p, and S = -sum p log p amplifies their
@@ -79,9 +79,9 @@ def _cases():
 
 def observables_for(name, chain):
     """The observables compared on model ``name`` (see the module docstring)."""
-    obs = ["density"] + (["density_current"] if chain.conserves_charge else [])
-    if chain.max_range == 1:
-        obs += ["energy_density", "energy_current"]
+    obs = ["density"]
+    if chain.max_range == 1:  # local energies and currents are derived for nearest-neighbour chains
+        obs += ["energy_density", "energy_current"] + (["density_current"] if chain.conserves_charge else [])
     return obs + (["entanglement"] if name in SMALL else [])
 
 

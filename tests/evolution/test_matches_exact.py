@@ -10,8 +10,8 @@ the energy and charge currents on nearest-neighbour chains, where they are defin
 ``method="exact"`` within 1e-6, with no truncation (chi above the full rank, svd_cutoff 1e-14)
 and the norm kept. The entanglement entropy is compared on the small models only: near the
 atomic limit the Schmidt spectrum holds tiny weights p, and S = -sum p log p amplifies their
-time-step error by |log p| (TDVP2 at dt = 0.05 on weak_bose_hubbard: densities and currents
-within 2-3e-7 of exact, the entropy 1.4e-6).
+time-step error by |log p| (TDVP2 at dt = 0.05 on weak_bose_hubbard: densities, energies and
+currents within 3.4e-7 of exact, the entropy 1.4e-6).
 
 The time step is each method's own (``DT``): small enough that its time-step error is below
 1e-6, measured at larger dt (error ~ C dt^order). 4th-order TEBD at dt = 0.1 on the weak
@@ -48,7 +48,7 @@ DT = {
     "tdvp2": {"weak_bose_hubbard": 0.05, "weak_xxz": 0.025, "weak_xxz_with_bath": 0.05, "weak_xxz_nnn": 0.025},
 }
 #: the cases in the default suite; every other one is marked slow (2nd-order methods need
-#: thousands of steps; the two TDVP2 cases take ~15-25 s each on 2 shared cores)
+#: thousands of steps; TDVP2 on weak_xxz and weak_xxz_with_bath takes ~15-25 s a case on 2 shared cores)
 FAST = {("bose_hubbard", "tebd2", "tenpy")} | {
     (name, method, backend) for name in MODELS for method, backend in
     [("tebd4", "tenpy"), ("tebd4", "quimb"), ("tdvp2", "tenpy")]} - {

@@ -1,6 +1,6 @@
 """Accuracy figures of the foundation engines, printed (the tests assert thresholds only).
 
-On the small chains of ``tests/conftest.py::small_models``:
+On the small chains of ``tests/helpers.py::small_models``:
 * Trotter order: max error of density / energy density at t = 2 against ``method="exact"``
   for TeNPy TEBD2 and TEBD4 at dt = 0.2, 0.1, 0.05 (XXZ L=10), and the fitted slopes;
 * continuity equation: residual of d<h_b>/dt - (<j_{b-1}> - <j_b>) at t = 0.7 from exact
@@ -16,14 +16,14 @@ from pathlib import Path
 import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests"))
-from conftest import small_models  # noqa: E402
+from helpers import small_models  # noqa: E402
 
 import tnmbl  # noqa: E402
 from tnmbl.testing import continuity_check  # noqa: E402
 
 
 def main():
-    models = small_models.__wrapped__()
+    models = small_models()
     chain, st = models["xxz"]
     obs = ["density", "energy_density"]
     ex = tnmbl.evolve(chain, st, "exact", dt=0.05, t_final=2.0, output_dt=2.0, observables=obs)

@@ -1,4 +1,4 @@
-"""The API reference (Sphinx, docs/) builds without a warning (issue 16, item 8).
+"""The API reference (Sphinx, docs/) builds without a warning.
 
 The docs are copied to a temporary directory first (autosummary writes its generated pages
 next to the sources) and built in a subprocess importing this source tree.

@@ -31,7 +31,8 @@ LAYERS = [
 LAYERS.insert(0, ())  # keep indices readable in messages: layer 1 is the lowest
 
 #: (importing module, imported module): backward-compatible shims that run up or close a cycle,
-#: with why; each is removed once the runs split (issue 12, the runs/ half) has merged
+#: with why; each is removed once tnmbl/runs and the users read the new place (tests below fail
+#: when a shim is no longer needed)
 SHIMS = {
     ("tnmbl.states.bubbles", "tnmbl.evolution.ensembles"): "ensemble_average by its old name (users)",
     ("tnmbl.engines.bubble_purification", "tnmbl.evolution.mixed"): "evolve_mixed by its old name (users)",

@@ -1,4 +1,4 @@
-"""The README's Python snippets run, as written except for their sizes (issue 16, item 8).
+"""The README's Python snippets run, as written except for their sizes.
 
 Each ```python block of README.md runs in order in one namespace (later snippets use names
 of earlier ones), in a temporary directory, with the documented sizes replaced by short ones

@@ -4,7 +4,7 @@ fields of the main sweep's member 0, as its header says)."""
 
 import numpy as np
 import pytest
-from analysis_helpers import load_script, small_copy
+from helpers import load_script, small_copy
 
 from tnmbl.runs.sweep import load_sweep, run_sweep
 

@@ -3,7 +3,7 @@ answer, and the script end to end on a small version of its sweep."""
 
 import numpy as np
 import pytest
-from analysis_helpers import load_script, small_copy
+from helpers import load_script, small_copy
 
 from tnmbl.runs.storage import read_results
 from tnmbl.runs.sweep import load_sweep, run_sweep

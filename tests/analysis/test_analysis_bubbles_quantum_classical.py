@@ -3,7 +3,7 @@ to end on small versions of its two sweeps and its rotor run."""
 
 import numpy as np
 import pytest
-from analysis_helpers import load_script, small_copy
+from helpers import load_script, small_copy
 
 from tnmbl.runs import runner
 from tnmbl.runs.config import load_config

@@ -5,7 +5,7 @@ import json
 
 import numpy as np
 import pytest
-from analysis_helpers import load_script, small_copy
+from helpers import load_script, small_copy
 
 from tnmbl.runs import runner
 from tnmbl.runs.config import validate_config

@@ -6,7 +6,7 @@ import json
 
 import numpy as np
 import pytest
-from analysis_helpers import load_script, small_copy
+from helpers import load_script, small_copy
 
 from tnmbl.evolution.correlations import current_autocorrelation
 from tnmbl.models.quantum import bose_hubbard

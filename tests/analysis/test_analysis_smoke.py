@@ -2,7 +2,7 @@
 small version of its sweep, plot_run.py on a tiny results file."""
 
 import numpy as np
-from analysis_helpers import load_script, small_copy
+from helpers import load_script, small_copy
 
 from tnmbl.runs import runner
 from tnmbl.runs.config import load_config

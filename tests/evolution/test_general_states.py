@@ -1,4 +1,4 @@
-"""Initial states that are not product states (issue 16, item 4): a TeNPy MPS, a quimb MPS or a
+"""Initial states that are not product states: a TeNPy MPS, a quimb MPS or a
 dense vector, on the TeNPy engines (TEBD, TDVP) and the exact engine."""
 
 import numpy as np

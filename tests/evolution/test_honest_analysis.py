@@ -1,4 +1,4 @@
-"""Honest analysis outputs (issue 16, item 5): t0 warns when phi never reaches its level, a
+"""Honest analysis outputs: t0 warns when phi never reaches its level, a
 front at the chain's edge warns, spreading() stores its threshold and gives an ensemble
 bootstrap error bars."""
 

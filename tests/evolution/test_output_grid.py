@@ -1,4 +1,4 @@
-"""Output grids (issue 16, item 3): the default measures at most every few steps, an explicit
+"""Output grids: the default measures at most every few steps, an explicit
 ``output_dt`` is exact, and ``n_log`` log-spaced output times work for every method."""
 
 import numpy as np

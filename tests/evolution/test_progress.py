@@ -1,4 +1,4 @@
-"""Progress and logging in Python (issue 16, item 2): ``len(Evolution)``, ``evolve(progress=...)``,
+"""Progress and logging in Python: ``len(Evolution)``, ``evolve(progress=...)``,
 the ``tnmbl`` logger (silent by default)."""
 
 import logging

@@ -1,4 +1,4 @@
-"""Results as objects (issue 16, item 1): ``Result.save`` / ``tnmbl.load`` in the run's HDF5
+"""Results as objects: ``Result.save`` / ``tnmbl.load`` in the run's HDF5
 format (one reader for files of ``tnmbl run`` and of the API), ``to_xarray``, ``plot``."""
 
 import h5py

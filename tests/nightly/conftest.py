@@ -1,8 +1,8 @@
 """Nightly convergence suite: the ``report`` fixture, and the report written at session end
-(see :mod:`nightly_helpers`)."""
+(see :mod:`helpers`)."""
 
 import pytest
-from nightly_helpers import Report, write_report
+from helpers import Report, write_report
 
 
 @pytest.fixture(scope="session")

@@ -1,12 +1,13 @@
 """Classical convergence: each integrator shows its order on observables at a fixed time, and
-the glassy-dynamics t0 at g = 0.5 agrees with the reference of the classical issue."""
+the glassy-dynamics t0 at g = 0.5 agrees with the reference (docs/figures/glassy_fig2.json,
+the published figure the classical engines reproduce)."""
 
 import json
 from pathlib import Path
 
 import numpy as np
 import pytest
-from nightly_helpers import fit_slope
+from helpers import fit_slope
 
 import tnmbl
 from tnmbl.observables.classical import t0

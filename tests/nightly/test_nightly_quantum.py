@@ -3,7 +3,7 @@ to exact (full-space) evolution as dt shrinks, with the method's order, and as c
 
 import numpy as np
 import pytest
-from nightly_helpers import fit_slope
+from helpers import fit_slope
 
 import tnmbl
 

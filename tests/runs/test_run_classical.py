@@ -1,10 +1,11 @@
 """Classical batches (rotor, DNLS) through the run machinery: `tnmbl run` / resume / extend,
 the same results as the direct API, energy_tolerance stops with the rows intact, and bad
-input refused before any compute (issue 4 with issue 3's runs)."""
+input refused before any compute (the classical engines under the run machinery the quantum
+runs use, so a classical run is stored, resumed and checked like a quantum one)."""
 
 import numpy as np
 import pytest
-from run_helpers import StopAfter, write_config
+from helpers import StopAfter, write_config
 
 import tnmbl
 from tnmbl.errors import ConfigError, ConvergenceError

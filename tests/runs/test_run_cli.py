@@ -3,7 +3,7 @@
 import json
 
 import pytest
-from run_helpers import small_config, write_config
+from helpers import small_config, write_config
 
 from tnmbl.runs.cli import main
 

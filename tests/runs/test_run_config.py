@@ -2,8 +2,8 @@
 
 import pytest
 import yaml
+from helpers import small_config, write_config
 from pydantic import ValidationError
-from run_helpers import small_config, write_config
 
 from tnmbl.errors import ConfigError
 from tnmbl.runs.config import load_config, parse_yaml, set_override, validate_config

@@ -7,9 +7,9 @@ import re
 from pathlib import Path
 
 import pytest
+from helpers import small_config
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from run_helpers import small_config
 
 from tnmbl.errors import ConfigError
 from tnmbl.runs.config import TOP_KEYS, validate_config

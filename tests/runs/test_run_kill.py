@@ -11,7 +11,7 @@ import time
 
 import numpy as np
 import pytest
-from run_helpers import small_config, write_config
+from helpers import small_config, write_config
 from test_run_results import assert_same_rows
 
 from tnmbl.runs import runner

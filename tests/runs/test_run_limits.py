@@ -14,9 +14,9 @@ from pathlib import Path
 import h5py
 import pytest
 import yaml
+from helpers import small_config, write_config
 from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
-from run_helpers import small_config, write_config
 
 import tnmbl
 from tnmbl.engines import METHODS
@@ -50,7 +50,7 @@ def rotor(tmp_path, **state):
             "observables": {"names": ["energy_density"]}, "output": {"path": str(tmp_path / "r.h5")}}
 
 
-# ---------------------------------------------------------------- the seam rules (issue 12)
+# ---- the seam rules: one t/dt rule, method facts from the table, no kind branches
 
 def _runs_sources():
     return {p.name: p.read_text() for p in RUNS.glob("*.py")}
@@ -259,7 +259,7 @@ def test_every_suggested_fix_is_itself_valid(tmp_path, section, key, value):
     assert f"{section}.{key}" in done
 
 
-# ---------------------------------------------------------------- issue 17 wiring
+# ---- output paths, locks and budget writes wired into validation, info and sweeps
 
 def test_validate_reports_output_path_collisions(tmp_path, capsys):
     raw = small_config(tmp_path)

@@ -4,7 +4,7 @@ import h5py
 import numpy as np
 import pytest
 import yaml
-from run_helpers import StopAfter, small_config
+from helpers import StopAfter, small_config
 
 import tnmbl
 from tnmbl.errors import ConfigError
@@ -124,8 +124,9 @@ def test_checkpoint_write_is_atomic(tmp_path, monkeypatch):
 
 
 def test_resume_without_a_checkpoint_recomputes_and_keeps_the_rows(tmp_path):
-    """Issue 17 (6): rows but no checkpoint -> resume from t = 0, every stored row checked, none discarded
-    (it used to refuse and advise overwrite=true, which discards them)."""
+    """No result lost when a run stopped before its first checkpoint: rows but no checkpoint -> resume
+    from t = 0, every stored row checked, none discarded (it used to refuse and
+    advise overwrite=true, which discards them)."""
     cfg = validate_config(small_config(tmp_path, name="early", checkpoint_every_s=3600), name="early")
     with pytest.raises(KeyboardInterrupt):
         runner.run(cfg, progress=StopAfter(3))

@@ -1,6 +1,7 @@
-"""Issue 17: no result lost, whatever happens -- output path collisions, concurrent writers, a full
-disk, hostile YAML, resume without a checkpoint, signals. Each test names the numbered case of the
-issue it covers; each failed on the code before the fix (the modules new with it are imported
+"""No result lost, whatever happens -- output path collisions, concurrent writers, a full
+disk, hostile YAML, resume without a checkpoint, signals. The sections below are numbered by case
+(1. output paths, 2. one writer, 3. full disk, 4. YAML, 6. resume, signals); each test failed on
+the code before the fix (the modules new with it are imported
 inside the tests, so that each test fails for its own reason there)."""
 
 import copy
@@ -16,9 +17,9 @@ import h5py
 import numpy as np
 import pytest
 import yaml
+from helpers import StopAfter, small_config, write_config
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from run_helpers import StopAfter, small_config, write_config
 from test_run_results import assert_same_rows
 
 from tnmbl.errors import ConfigError
@@ -179,7 +180,7 @@ def test_a_held_lock_refuses_run_overwrite_and_resume_and_touches_nothing(tmp_pa
 
 
 def test_second_run_and_overwrite_against_a_running_run_are_refused(tmp_path):
-    """Issue 17 (2): two `tnmbl run` of one config, and `--set output.overwrite=true` while the first
+    """One writer per results file: two `tnmbl run` of one config, and `--set output.overwrite=true` while the first
     writes. The first run stops itself (SIGSTOP) after row 3 while the second is tried, so it is surely
     running."""
     raw = long_config(tmp_path, "shared")
@@ -252,7 +253,7 @@ def write_points(points, every):
 
 @pytest.mark.parametrize("every", [False, pytest.param(True, marks=pytest.mark.slow)])
 def test_disk_full_at_every_write_point_keeps_every_committed_row_and_resumes(tmp_path, monkeypatch, every):
-    """Issue 17 (3), injected: ENOSPC at each write point in turn (the lock's spare space and identity,
+    """Full disk, injected: ENOSPC at each write point in turn (the lock's spare space and identity,
     the results file's creation, each row's reservation, each attribute update, the writes of each
     checkpoint: all of them, or first / middle / last of each file's writes in the default suite).
     Every time: an error naming the file and the cause, a readable file with the committed rows, status
@@ -322,7 +323,7 @@ def fill(path):
 
 
 def test_disk_full_on_a_real_small_tmpfs(tmp_path):
-    """Issue 17 (3), for real: a run on a 2 MB tmpfs stops itself (SIGSTOP) after row 60, the disk is
+    """Full disk, for real: a run on a 2 MB tmpfs stops itself (SIGSTOP) after row 60, the disk is
     filled, the run continued (the old code then hit ENOSPC inside HDF5 at the next chunk, row 64:
     RuntimeErrors and a file HDF5 could not open, "addr overflow"). It stops with exit 1 (no segfault)
     naming the file and ENOSPC; the file is readable with its rows and status failed; after the space
@@ -446,7 +447,7 @@ def test_fuzz_hostile_yaml_gives_data_or_a_config_error_in_bounded_memory(case):
         assert len(str(refused)) < 2000
 
 
-# ---------------------------------------------------------------- 6. resume (the issue's 6 and 7)
+# ---------------------------------------------------------------- 6. resume (early, interrupted or damaged checkpoints)
 
 def test_first_checkpoint_right_after_the_first_row(tmp_path):
     cfg = validate_config(small_config(tmp_path, name="first"), name="first")   # checkpoint_every_s: 300

@@ -4,7 +4,7 @@ that does not take the key refuses it at validation."""
 
 import numpy as np
 import pytest
-from run_helpers import small_config
+from helpers import small_config
 
 import tnmbl.engines.tenpy_tebd as tt
 from tnmbl.errors import ConfigError

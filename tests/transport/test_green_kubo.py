@@ -1,10 +1,10 @@
-"""Green-Kubo integration, tails, error budget and the decay-rate fit on analytic inputs."""
+"""Green-Kubo integration, tails and error budget on analytic inputs (the decay-rate fit:
+tests/evolution/test_decay_rate.py)."""
 
 import numpy as np
 import pytest
 
 from tnmbl.errors import ObservableError
-from tnmbl.evolution.correlations import decay_rate
 from tnmbl.transport import green_kubo, green_kubo_ensemble
 
 T = np.linspace(0, 10, 401)
@@ -49,11 +49,3 @@ def test_ensemble_statistical_error_matches_sample_spread():
     assert abs(res.kappa - 2) < 4 * res.errors["statistical"] + 0.1
     assert 0.05 < res.errors["statistical"] < 0.3  # ~ 2 sqrt(2/M) = 0.14
     assert np.all(C_err > 0)
-
-
-def test_decay_rate_fit():
-    t = np.linspace(0, 5, 51)
-    gamma, err, n = decay_rate(t, 2.0 * np.exp(-0.7 * t) * (1 + 0.01 * np.cos(9 * t)))
-    assert abs(gamma - 0.7) < 3 * err + 1e-3 and err < 0.01 and n == 50
-    with pytest.raises(ObservableError, match="points"):
-        decay_rate(t, np.exp(-50 * t))

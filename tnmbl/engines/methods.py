@@ -194,7 +194,7 @@ def _classical(name, order, site, summary, max_substep=None):
 
 
 #: linear stability limits x_s of the optimized rotor schemes (dt * omega_max < x_s on the harmonic
-#: oscillator; ``schemes.linear_stability``, rounded down, checked by tests/classical/test_classical_schemes.py):
+#: oscillator; ``schemes.linear_stability``, rounded down; tests/engines/classical/test_classical_schemes.py):
 #: as a leapfrog-equivalent largest substep 2 / x_s, so the integrator's bound 2 / (substep * omega) is x_s / omega
 ROTOR_STABILITY = {"aba864": 3.14, "srkn6b": 3.16, "srkn14a": 3.14}
 

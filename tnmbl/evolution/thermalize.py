@@ -40,7 +40,7 @@ def langevin(chain, state, beta, t_th, *, gamma=1.0, dt=0.01, seed=None, threads
 def thermalized(chain, M=1, *, beta, t_th, gamma=1.0, dt=0.01, seed=None, threads=None):
     """``M`` rotor chains started at rest and thermalized by :func:`langevin` at ``beta`` for
     ``t_th`` (the glassy-dynamics paper's preparation; the ``langevin`` state of run configs)."""
-    M = _count(M)
+    M = _count(M, chain)
     if chain.site.name != "rotor":
         fail(OptionError, "chain", chain.name, "Langevin thermalization is implemented for rotor chains",
              "for DNLS use gibbs (beta = 0) or dnls_metropolis (finite beta)")

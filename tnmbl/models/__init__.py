@@ -8,6 +8,6 @@ from .classical import MODELS as _CLASSICAL_MODELS
 from .classical import dnls, rotor
 from .quantum import MODELS, bose_hubbard, xxz, xxz_with_bath
 
-MODELS.update(_CLASSICAL_MODELS)  # classical: rotor, dnls (issue 4)
+MODELS.update(_CLASSICAL_MODELS)  # classical chains: rotor, dnls
 
 __all__ = ["MODELS", "bose_hubbard", "xxz", "xxz_with_bath", "rotor", "dnls"]

@@ -1,6 +1,6 @@
 """Disk I/O of runs that survives a full disk and names the file on every error.
 
-Mechanism (issue 17, "no result lost"): HDF5 must never see a failed write of the results
+Mechanism (no result lost): HDF5 must never see a failed write of the results
 file. A failed write in the middle of an HDF5 flush leaves half-written metadata (a file
 whose superblock promises more bytes than exist is unreadable as a whole: "truncated file"),
 and the library's state after such an error is not something to keep writing through (a

@@ -1,4 +1,4 @@
-"""The files of a run and the rules that keep them apart (issue 17).
+"""The files of a run and the rules that keep them apart, so that no result is ever lost.
 
 A run owns a results file (``output.path``), a checkpoint (``output.checkpoint_path``,
 default ``<path>.ckpt``), the checkpoint's temp file ``<checkpoint>.tmp`` and a lock file

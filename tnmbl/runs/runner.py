@@ -12,7 +12,7 @@ written again, so no row is lost or duplicated and none is rewritten. A results 
 a usable checkpoint (stopped before its first one, or the checkpoint lost or damaged) resumes
 from t = 0 the same way: every stored row is recomputed and checked, none is discarded.
 
-Safety (issue 17): before anything is created the output paths are checked
+Safety: before anything is created the output paths are checked
 (:func:`tnmbl.runs.paths.output_path_problems`) and the results file is locked for the whole
 run, resume or extend (:class:`tnmbl.runs.locks.RunLock`); the first checkpoint follows the
 first row; SIGINT / SIGTERM stop the run at the next output row with a checkpoint and the

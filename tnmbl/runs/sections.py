@@ -79,7 +79,7 @@ class StateSection(Section):
                                       "outside the region (classical bubble: an inverse temperature for rotors, "
                                       "'inf' for rotors at rest; a density for DNLS)")
     inside: Value | None = Field(None, description="`bubble`: value inside the region (classical: as background)")
-    # classical chains (issue 4): a batch of M chains
+    # classical chains: a batch of M chains
     M: int | None = Field(None, ge=1, le=10_000_000, description="classical chains: number of chains in the batch "
                           "(default 1); every observable is the average over them")
     density: float | None = Field(None, gt=0, description="`gibbs` on a DNLS chain: mean norm density <|psi_x|^2> "

@@ -26,6 +26,7 @@ Samplers
 
 from __future__ import annotations
 
+import os
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -104,9 +105,31 @@ class ClassicalState:
                               dict(self.meta, subset=idx.tolist()))
 
 
-def _count(M):
+#: bytes a batch holds per chain and site: the fields, their blocked copy in the engine and the
+#: measurement scratch, in float64 (complex DNLS amplitudes count as two)
+BATCH_BYTES_PER_SITE = 8 * 8
+
+
+def machine_memory():
+    """Physical memory of this machine in bytes (``None`` where the OS does not say)."""
+    try:
+        return os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES")
+    except (ValueError, OSError, AttributeError):
+        return None
+
+
+def _count(M, chain=None):
+    """``M`` as an int: an integer >= 1 whose batch (``M`` chains of ``chain``) fits in memory, so
+    a huge ``M`` is an error naming it, not a failed allocation of terabytes."""
     if isinstance(M, bool) or not isinstance(M, (int, np.integer)) or M < 1:
         fail(OptionError, "M", M, "the number of chains must be an integer >= 1")
+    memory = machine_memory()
+    if chain is not None and memory is not None:
+        need = int(M) * chain.L * BATCH_BYTES_PER_SITE
+        if need > memory:
+            most = max(1, memory // (chain.L * BATCH_BYTES_PER_SITE))
+            fail(OptionError, "M", M, f"a batch of {M} chains of {chain.L} sites needs about {need / 1e9:.3g} GB, "
+                 f"above this machine's {memory / 1e9:.3g} GB", f"use M <= {most}, or split the batch into runs")
     return int(M)
 
 
@@ -181,7 +204,7 @@ def gibbs(chain, M, beta=None, *, density=None, seed=None):
         Mean norm density :math:`a = \langle|\psi_x|^2\rangle` (DNLS at :math:`\beta = 0`).
     seed : int, optional
     """
-    M = _count(M)
+    M = _count(M, chain)
     rng = np.random.default_rng(seed)
     if chain.site.name == "rotor":
         if density is not None:
@@ -208,7 +231,7 @@ def dnls_metropolis(chain, M, beta, mu=0.0, *, sweeps=2000, step=0.5, seed=None,
     after ``sweeps`` sweeps; check convergence by doubling ``sweeps``. Needs ``U > 0`` so
     that the weight is normalizable.
     """
-    M = _count(M)
+    M = _count(M, chain)
     beta = _beta(beta)
     rng = np.random.default_rng(seed)
     L = chain.L
@@ -254,7 +277,7 @@ def _dnls_local(chain, psi, xs, mu):
 def rest(chain, M=1, **meta):
     """``M`` rotor chains at rest (all angles and velocities zero), the start of
     :func:`thermalized`; ``meta`` is recorded with the state."""
-    M = _count(M)
+    M = _count(M, chain)
     return ClassicalState(chain, {"theta": np.zeros((M, chain.L)), "w": np.zeros((M, chain.L))}, "rest",
                           dict(meta, M=M))
 
@@ -267,7 +290,7 @@ def bubble(chain, M=1, *, region, inside, outside, seed=None):
     DNLS: ``inside`` and ``outside`` are densities :math:`|\psi_x|^2`, with independent
     uniform random phases.
     """
-    M = _count(M)
+    M = _count(M, chain)
     a, b = region
     L = chain.L
     if not (0 <= a < b <= L):
@@ -296,7 +319,7 @@ def bubble(chain, M=1, *, region, inside, outside, seed=None):
 def wave_packet(chain, center, width=0.0, norm=1.0, k=0.0, M=1):
     r"""A DNLS wave packet :math:`\psi_x \propto e^{-(x-x_0)^2/4\sigma^2 + ikx}` of total
     norm ``norm`` (``width = 0``: all the norm on site ``center``)."""
-    M = _count(M)
+    M = _count(M, chain)
     if chain.site.name != "dnls":
         fail(OptionError, "chain", chain.name, "wave packets are DNLS states")
     x = np.arange(chain.L)

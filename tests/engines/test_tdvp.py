@@ -62,7 +62,7 @@ def test_tdvp_runs_nnn_model_through_evolve():
     res = tnmbl.evolve(chain, state, "tdvp2", **kw)
     ref = tnmbl.evolve(chain, state, "exact", **kw)
     # dt = 0.05: the time-step error of two-site TDVP is ~3e-6 at t = 2 (1e-6 needs dt = 0.025,
-    # test_vs_exact); here the point is the NNN chain through evolve and its health figures
+    # tests/evolution/test_matches_exact.py); here the point is the NNN chain through evolve and its health figures
     assert np.abs(res["density"] - ref["density"]).max() < 1e-5
     assert np.abs(res["entanglement"] - ref["entanglement"]).max() < 1e-4
     assert np.abs(res.health["energy_drift"]).max() < 1e-10  # no truncation: <H> conserved

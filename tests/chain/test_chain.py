@@ -77,46 +77,11 @@ def test_xx_spin_current_is_the_textbook_one():
     assert np.abs(J - expected).max() < 1e-12
 
 
-def test_bose_hubbard_uses_U_n_squared():
-    chain = tnmbl.models.bose_hubbard(2, U=1.0, g=0.0, n_max=3)
-    H = dense_h(chain)
-    # |2, 1>: energy U (2^2 + 1^2) = 5, not U/2 (2 + 0) = 1
-    idx = 2 * 4 + 1
-    assert H[idx, idx].real == pytest.approx(5.0)
-
-
 def test_conserves_charge_is_derived_from_terms():
     assert tnmbl.models.bose_hubbard(4, n_max=2).conserves_charge
     assert tnmbl.models.xxz(4, W=1.0, seed=0).conserves_charge
     assert not tnmbl.models.xxz_with_bath(6, bath=(0, 2), bath_hx=0.5).conserves_charge
     assert tnmbl.models.xxz_with_bath(6, bath=(0, 2), bath_hx=0.0, bath_W=0.5).conserves_charge
-
-
-def test_bath_segment_carries_its_own_parameters():
-    chain = tnmbl.models.xxz_with_bath(10, g=1.0, J=0.1, W=5.0, bath=(2, 5), bath_W=0.0, bath_hx=0.7,
-                                       bath_g=2.0, seed=1)
-    w = np.asarray(chain.params["w"])
-    assert np.all(w[2:5] == 0) and np.all(w[[0, 1, 5, 6, 7, 8, 9]] != 0)
-    assert np.all(np.abs(w) <= 5.0)
-    hx = [s for t, s in chain.onsite_terms() if t.op == "X"][0]
-    assert np.array_equal(np.flatnonzero(hx), [2, 3, 4]) and np.allclose(hx[2:5], 0.7)
-    hop = [s for t, s in chain.bond_terms() if t.ops == ("Sp", "Sm")][0]
-    assert np.allclose(hop[2:4], 4.0) and np.allclose(np.delete(hop, [2, 3]), 2.0)
-    assert chain.regions == {"bath": (2, 5)}
-
-
-def test_disorder_is_seeded():
-    a = tnmbl.models.xxz(12, W=3.0, seed=42).params["w"]
-    b = tnmbl.models.xxz(12, W=3.0, seed=42).params["w"]
-    c = tnmbl.models.xxz(12, W=3.0, seed=43).params["w"]
-    assert a == b and a != c
-    assert np.all(np.abs(a) <= 3.0)
-
-
-@pytest.mark.parametrize("L", [1, 0, -3, 2.5, True])
-def test_bad_L_is_refused(L):
-    with pytest.raises(ModelError, match="L"):
-        tnmbl.models.bose_hubbard(L)
 
 
 def test_disorder_array_of_wrong_length_is_refused():

@@ -94,3 +94,17 @@ def test_bubbles_wave_packets_and_seeds():
     assert not np.array_equal(g1.w, cs.gibbs(rot, 5, beta=1.0, seed=10).w)
     q, p = g1.canonical()
     np.testing.assert_allclose(cc.energy(rot, q, p), 0.5 * (p**2).sum(1) + 0.1 * (1 - np.cos(np.diff(q))).sum(1))
+
+
+@pytest.mark.parametrize("factory", ["gibbs", "rest", "wave_packet"])
+def test_a_batch_larger_than_memory_is_refused_naming_M(factory):
+    """The Python API bounds M like the config layer: an error naming M and a size that fits,
+    before numpy tries to allocate terabytes (issue: 'no allocation of terabytes, in the CLI
+    and in the Python API alike')."""
+    chain = tnmbl.models.dnls(64, 0.5) if factory == "wave_packet" else tnmbl.models.rotor(64, 1.0)
+    kwargs = {"gibbs": dict(beta=1.0, seed=1), "rest": {}, "wave_packet": dict(center=3)}[factory]
+    with pytest.raises(tnmbl.OptionError) as err:
+        getattr(cs, factory)(chain, M=10**12, **kwargs)
+    assert err.value.key == "M" and "use M <=" in err.value.fix
+    most = int(err.value.fix.split("<=")[1].split(",")[0])
+    assert getattr(cs, factory)(chain, M=4, **kwargs).M == 4 and most >= 4

@@ -49,6 +49,7 @@ def test_step_profile_centre_width_front():
 
 @pytest.mark.filterwarnings("ignore::tnmbl.errors.AnalysisWarning")  # fronts reach the edge; widths checked
 def test_width_is_the_issue_4_bubble_width():
+    """The spreading centre and width are the classical analysis' bubble_width (one definition)."""
     rng = np.random.default_rng(3)
     prof = rng.random((5, 20)) + 2.0
     x = np.arange(20.0)

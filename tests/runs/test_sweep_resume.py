@@ -10,7 +10,7 @@ import time
 from pathlib import Path
 
 import pytest
-from sweep_helpers import assert_same_summary, completions, sweep_raw, write_yaml
+from helpers import assert_same_summary, completions, sweep_raw, write_yaml
 
 from tnmbl.runs.sweep import read_summary, results_status
 

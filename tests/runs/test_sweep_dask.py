@@ -1,7 +1,7 @@
 """The same sweep on a 3-worker Dask LocalCluster equals the local-process result."""
 
 import distributed  # a dev dependency: this must-show test runs everywhere, never skips
-from sweep_helpers import assert_same_summary, completions, sweep_raw
+from helpers import assert_same_summary, completions, sweep_raw
 
 from tnmbl.runs.sweep import plan_sweep, read_summary, run_sweep
 

@@ -13,14 +13,13 @@ import dataclasses
 
 import numpy as np
 import pytest
+from helpers import WEAK_MODELS, exact_densities, options, run_engine
 
 import tnmbl
 from tnmbl.chain import charge_densities, energy_currents, energy_densities
 from tnmbl.engines import EngineOptions, ExactEngine, QuimbTEBD, TenpyTEBD
 from tnmbl.engines.quimb_tebd import SUZUKI_P, sweep_schedule
 from tnmbl.errors import OptionError
-
-from ._helpers import MODELS, exact_densities, options, run_engine
 
 
 def test_suzuki_schedule_sums_to_one_step_per_parity():
@@ -42,7 +41,7 @@ def test_tebd4_is_fourth_order():
 
 def test_many_advance_calls_equal_one():
     one, d_one = run_engine("bose_hubbard", "tebd4", "quimb", 0.1)
-    chain, state = MODELS["bose_hubbard"]
+    chain, state = WEAK_MODELS["bose_hubbard"]
     many = QuimbTEBD(chain, state, options("tebd4", 0.1, chain))
     for _ in range(20):
         many.advance(1)
@@ -107,7 +106,7 @@ def test_truncation_error_matches_tenpy_on_same_run():
 
 
 def test_local_operators_and_entanglement_against_exact():
-    chain, state = MODELS["bose_hubbard"]
+    chain, state = WEAK_MODELS["bose_hubbard"]
     opts = options("tebd4", 0.1, chain)
     ex, q = ExactEngine(chain, state, opts), QuimbTEBD(chain, state, opts)
     ex.advance(10)
@@ -119,10 +118,10 @@ def test_local_operators_and_entanglement_against_exact():
 
 
 def test_rejects_longer_range_and_unknown_array_backend():
-    chain, state = MODELS["xxz_nnn"]
+    chain, state = WEAK_MODELS["xxz_nnn"]
     with pytest.raises(OptionError, match="nearest-neighbour"):
         QuimbTEBD(chain, state, options("tebd2", 0.1, chain))
-    chain, state = MODELS["xxz"]
+    chain, state = WEAK_MODELS["xxz"]
     with pytest.raises(OptionError, match="array_backend"):
         QuimbTEBD(chain, state, options("tebd2", 0.1, chain, array_backend="jax"))
 
@@ -131,7 +130,7 @@ def _torch_vs_numpy(device_required):
     torch = pytest.importorskip("torch", reason="PyTorch is not installed")
     if device_required and not torch.cuda.is_available():
         pytest.skip("no CUDA GPU visible to PyTorch")
-    chain, state = MODELS["bose_hubbard"]
+    chain, state = WEAK_MODELS["bose_hubbard"]
     out = {}
     for ab in ("numpy", "torch"):
         eng = QuimbTEBD(chain, state, options("tebd4", 0.1, chain, chi_max=24, array_backend=ab))
@@ -169,7 +168,7 @@ def test_gpu_cupy_agrees_with_numpy():
     cupy = pytest.importorskip("cupy", reason="CuPy is not installed")
     if cupy.cuda.runtime.getDeviceCount() == 0:
         pytest.skip("no CUDA device visible to CuPy")
-    chain, state = MODELS["xxz"]
+    chain, state = WEAK_MODELS["xxz"]
     res = []
     for ab in ("numpy", "cupy"):
         eng = QuimbTEBD(chain, state, options("tebd4", 0.1, chain, chi_max=16, array_backend=ab))

@@ -1,7 +1,7 @@
 """Fixtures of the sweep tests."""
 
 import pytest
-from sweep_helpers import sweep_raw
+from helpers import sweep_raw
 
 from tnmbl.runs.sweep import plan_sweep, read_summary, run_sweep
 

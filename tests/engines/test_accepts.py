@@ -2,17 +2,16 @@
 
 import numpy as np
 import pytest
+from helpers import WEAK_MODELS
 
 import tnmbl
 from tnmbl.engines import METHODS, accepts
 from tnmbl.errors import OptionError
 
-from ._helpers import MODELS
-
 
 def test_accepts_table():
-    nn, _ = MODELS["xxz"]
-    nnn, _ = MODELS["xxz_nnn"]
+    nn, _ = WEAK_MODELS["xxz"]
+    nnn, _ = WEAK_MODELS["xxz_nnn"]
     periodic = tnmbl.models.xxz(L=6, g=1.0, bc="periodic")
     for method in ("tebd2", "tebd4", "tdvp1", "tdvp2", "exact"):
         assert accepts(method, nn) == (True, "")
@@ -36,7 +35,7 @@ def test_methods_table_defaults():
 
 def test_classical_methods_accept_their_own_chains_only():
     rotor, dnls = tnmbl.models.rotor(8, 0.5), tnmbl.models.dnls(8, 0.5, 1.0)
-    nn, _ = MODELS["xxz"]
+    nn, _ = WEAK_MODELS["xxz"]
     assert accepts("leapfrog", rotor) == (True, "") and accepts("split4", dnls) == (True, "")
     ok, reason = accepts("leapfrog", dnls)
     assert not ok and "split2, split4, suzuki5, mclachlan5, kahanli9" in reason
@@ -47,20 +46,20 @@ def test_classical_methods_accept_their_own_chains_only():
 
 
 def test_evolve_rejects_tebd_on_nnn_chain():
-    chain, state = MODELS["xxz_nnn"]
+    chain, state = WEAK_MODELS["xxz_nnn"]
     for backend in ("tenpy", "quimb"):
         with pytest.raises(OptionError, match="nearest-neighbour"):
             tnmbl.evolve(chain, state, "tebd2", backend=backend, dt=0.1, t_final=0.2, observables=["density"])
 
 
 def test_evolve_array_backend_needs_quimb():
-    chain, state = MODELS["xxz"]
+    chain, state = WEAK_MODELS["xxz"]
     with pytest.raises(OptionError, match="array_backend"):
         tnmbl.evolve(chain, state, "tebd2", backend="tenpy", array_backend="torch", dt=0.1, t_final=0.2)
 
 
 def test_evolve_quimb_same_results_file_as_tenpy():
-    chain, state = MODELS["bose_hubbard"]
+    chain, state = WEAK_MODELS["bose_hubbard"]
     kw = dict(dt=0.1, t_final=1.0, output_dt=0.5, chi_max=64,
               observables=["density", "energy_density", "energy_current", "entanglement"])
     q = tnmbl.evolve(chain, state, "tebd4", backend="quimb", array_backend="numpy", **kw)
@@ -75,8 +74,8 @@ def test_evolve_quimb_same_results_file_as_tenpy():
 def test_default_backend_by_size():
     from tnmbl.engines import QUIMB_MAX_THETA, default_backend
 
-    spins, state = MODELS["xxz"]
-    bosons, _ = MODELS["bose_hubbard"]  # d = 4
+    spins, state = WEAK_MODELS["xxz"]
+    bosons, _ = WEAK_MODELS["bose_hubbard"]  # d = 4
     assert default_backend("tebd2", spins, 32) == "quimb"  # small SVDs: quimb's lean sweep
     assert default_backend("tebd4", spins, 64) == "tenpy"  # U(1) blocks win
     assert default_backend("tebd2", bosons, QUIMB_MAX_THETA // 4) == "quimb"
@@ -100,7 +99,7 @@ def test_method_table_holds_each_fact_once():
     assert METHODS["yoshida4"].max_substep == abs(W0) and METHODS["leapfrog"].max_substep == 1.0
     assert METHODS["tebd2"].backends == ("tenpy", "quimb") and METHODS["tebd2"]["quimb"].__name__ == "QuimbTEBD"
     assert METHODS["tebd2"] != METHODS["tebd4"]
-    nn, _ = MODELS["xxz"]
+    nn, _ = WEAK_MODELS["xxz"]
     assert default_method(nn) == "tebd2"
     assert default_method(tnmbl.models.rotor(8, 0.5)) == "leapfrog"
     assert default_method(tnmbl.models.dnls(8, 0.5, 1.0)) == "split2"

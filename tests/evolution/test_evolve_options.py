@@ -75,6 +75,8 @@ def test_option_is_used_or_refused(method, option):
 
 
 def test_the_rotor_call_of_issue_12_is_refused_naming_the_option():
+    """A rotor run given the MPS options (chi_max, svd_cutoff, conserve, backend, array_backend): each
+    is refused by name, none dropped silently."""
     chain = tnmbl.models.rotor(8, 1.0)
     state = cs.gibbs(chain, 2, beta=1.0, seed=0)
     with pytest.raises(OptionError) as info:

@@ -3,32 +3,17 @@ local energies and currents, and the compiled kernels' observables against them.
 
 import numpy as np
 import pytest
+from helpers import classical_sample as sample
 
 import tnmbl
 from tnmbl import Bond, Chain, ModelError, OnSite
 from tnmbl.chain import classical as cc
-from tnmbl.states import classical as cs
 
 
 def chains():
     return [tnmbl.models.rotor(12, 0.8), tnmbl.models.rotor(11, 0.6, bc="open", m=1.3),
             tnmbl.models.dnls(9, 0.4, 0.7, W=1.0, seed=3), tnmbl.models.dnls(10, 0.3, 1.0),
             tnmbl.models.dnls(10, 0.5, 0.5, W=0.8, seed=4, bc="open")]
-
-
-def sample(chain, M=5, seed=0):
-    if chain.site.name == "rotor":
-        return cs.gibbs(chain, M, beta=1.0, seed=seed)
-    return cs.gibbs(chain, M, density=1.0, seed=seed)
-
-
-def test_models_are_chains_of_term_functions():
-    c = tnmbl.models.rotor(8, 0.5)
-    assert isinstance(c, Chain) and c.site.kind == "classical"
-    assert [t.op if isinstance(t, OnSite) else t.ops for t in c.terms] == ["kinetic", ("cos",)]
-    d = tnmbl.models.dnls(8, 0.1, 2.0, W=1.0, seed=1)
-    np.testing.assert_allclose(d.strength(0), np.asarray(d.params["w"]))
-    assert tnmbl.models.MODELS["rotor"] is tnmbl.models.rotor and "dnls" in tnmbl.models.MODELS
 
 
 def test_custom_chain_and_bad_terms_refused():
@@ -69,26 +54,6 @@ def test_local_energies_sum_to_H_and_currents_obey_continuity(chain):
     expect_n = np.roll(J, 1, axis=-1) - J if chain.bc == "periodic" else (
         np.concatenate([np.zeros((J.shape[0], 1)), J], -1) - np.concatenate([J, np.zeros((J.shape[0], 1))], -1))
     np.testing.assert_allclose(ndot, expect_n, atol=1e-7 * max(np.abs(expect_n).max(), 1e-3))
-
-
-def test_rotor_equations_of_motion_are_the_papers():
-    c = tnmbl.models.rotor(7, 0.9)
-    q, p = sample(c).canonical()
-    dq, dp = cc.equations_of_motion(c, q, p)
-    np.testing.assert_allclose(dq, p)
-    force = 0.9 * (np.sin(np.roll(q, -1, -1) - q) - np.sin(q - np.roll(q, 1, -1)))
-    np.testing.assert_allclose(dp, force, atol=1e-14)
-
-
-def test_dnls_equations_of_motion_are_the_papers():
-    c = tnmbl.models.dnls(7, 0.3, 0.8, W=1.0, seed=5)
-    st = sample(c)
-    psi = st.psi
-    dq, dp = cc.equations_of_motion(c, *st.canonical())
-    dpsi = (dq + 1j * dp) / np.sqrt(2)
-    w = np.asarray(c.params["w"])
-    lap = np.roll(psi, -1, -1) + np.roll(psi, 1, -1) - 2 * psi
-    np.testing.assert_allclose(1j * dpsi, w * psi + 2 * 0.8 * np.abs(psi) ** 2 * psi - 0.3 * lap, atol=1e-13)
 
 
 @pytest.mark.parametrize("chain", chains(), ids=lambda c: f"{c.name}-{c.bc}-L{c.L}")

@@ -1,6 +1,6 @@
 """The `tnmbl` command: `sweep` and `budget` subcommands, and `info` showing the error budget."""
 
-from sweep_helpers import sweep_raw, write_yaml
+from helpers import sweep_raw, write_yaml
 
 from tnmbl.runs.budget import read_budget
 from tnmbl.runs.cli import info_dict, main

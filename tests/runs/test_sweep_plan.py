@@ -4,7 +4,7 @@ import copy
 
 import numpy as np
 import pytest
-from sweep_helpers import sweep_raw
+from helpers import sweep_raw
 
 from tnmbl.errors import ConfigError
 from tnmbl.runs.sweep import member_seeds, plan_sweep
@@ -100,7 +100,7 @@ def test_example_sweeps_validate():
 
 
 def test_cli_lists_every_problem_and_exits_2(tmp_path, capsys):
-    from sweep_helpers import write_yaml
+    from helpers import write_yaml
 
     from tnmbl.runs.sweep import main
 

@@ -13,6 +13,7 @@ import pytest
 
 import tnmbl
 from tnmbl.engines import EngineOptions, TenpyTDVP, TenpyTEBD
+from tnmbl.engines import tenpy_parallel as tp
 from tnmbl.engines import tenpy_tebd as tt
 from tnmbl.errors import ObservableError, TnmblError
 from tnmbl.evolution import Evolution
@@ -139,8 +140,8 @@ def test_operator_arrays_are_built_once_per_chain():
 
 
 def test_one_pass_on_the_pool_equals_serial_bitwise(monkeypatch):
-    monkeypatch.setattr(tt, "PARALLEL_MIN_BONDS", 2)
-    monkeypatch.setattr(tt, "PARALLEL_MIN_CHI", 1)
+    monkeypatch.setattr(tp, "PARALLEL_MIN_BONDS", 2)
+    monkeypatch.setattr(tp, "PARALLEL_MIN_CHI", 1)
     chain, state = MODELS["bose_hubbard"]
     opts = EngineOptions(method="tebd2", dt=0.1, chi_max=8, conserve=True, extra={"threads": 2})
     eng = TenpyTEBD(chain, state, opts)

@@ -15,7 +15,7 @@ import pytest
 
 import tnmbl
 from tnmbl.engines import EngineOptions, TenpyTEBD
-from tnmbl.engines import tenpy_tebd as tt
+from tnmbl.engines import tenpy_parallel as tp
 from tnmbl.errors import OptionError
 from tnmbl.evolution import Evolution
 
@@ -41,8 +41,8 @@ MODELS = models()
 @pytest.fixture
 def pool_always(monkeypatch):
     """Run every layer with >= 2 bonds on the pool, whatever chi."""
-    monkeypatch.setattr(tt, "PARALLEL_MIN_BONDS", 2)
-    monkeypatch.setattr(tt, "PARALLEL_MIN_CHI", 1)
+    monkeypatch.setattr(tp, "PARALLEL_MIN_BONDS", 2)
+    monkeypatch.setattr(tp, "PARALLEL_MIN_CHI", 1)
 
 
 def run(name, method, threads, t_final=1.0, chi_max=12):
@@ -111,7 +111,7 @@ def test_workers_use_the_gil_releasing_svd(monkeypatch, pool_always):
 def test_short_chains_and_small_chi_fall_back_to_serial(monkeypatch):
     ev, _ = run("xxz", "tebd2", 2, t_final=0.5, chi_max=12)  # default thresholds: chi 12 < PARALLEL_MIN_CHI
     assert ev.engine.tebd.threads == 2 and ev.engine.tebd.parallel_layers == 0
-    monkeypatch.setattr(tt, "PARALLEL_MIN_CHI", 1)  # chi no longer decides; the number of bonds does
+    monkeypatch.setattr(tp, "PARALLEL_MIN_CHI", 1)  # chi no longer decides; the number of bonds does
     short = tnmbl.models.xxz(L=7, g=1.0)  # 3 bonds per layer < PARALLEL_MIN_BONDS = 4
     ev = Evolution(short, tnmbl.states.neel(short), "tebd2", t_final=0.3, dt=0.1, backend="tenpy", threads=2)
     list(ev)

@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 from helpers import small_config
 
-import tnmbl.engines.tenpy_tebd as tt
+from tnmbl.engines import tenpy_parallel as tp
 from tnmbl.errors import ConfigError
 from tnmbl.runs import runner
 from tnmbl.runs.config import validate_config
@@ -26,8 +26,8 @@ def _run(tmp_path, name, threads):
 
 def test_threads_key_reaches_the_engine_and_gives_the_serial_results(tmp_path, monkeypatch):
     # the chain is short: lower the thresholds so that the layers really run on the pool
-    monkeypatch.setattr(tt, "PARALLEL_MIN_BONDS", 1)
-    monkeypatch.setattr(tt, "PARALLEL_MIN_CHI", 1)
+    monkeypatch.setattr(tp, "PARALLEL_MIN_BONDS", 1)
+    monkeypatch.setattr(tp, "PARALLEL_MIN_CHI", 1)
     serial, one, two = _run(tmp_path, "s", None), _run(tmp_path, "one", 1), _run(tmp_path, "two", 2)
     for name in serial["observables"]:
         assert np.array_equal(one["observables"][name], two["observables"][name])  # bitwise, any thread count

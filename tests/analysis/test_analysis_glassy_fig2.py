@@ -5,7 +5,7 @@ import json
 
 import numpy as np
 import pytest
-from helpers import load_script, small_copy
+from helpers import StopAfter, load_script, small_copy
 
 from tnmbl.runs import runner
 from tnmbl.runs.config import validate_config
@@ -50,26 +50,6 @@ def test_script_reads_the_members_of_a_small_fig2_sweep(tmp_path):
         assert p["t0"] == pytest.approx(level_t0, nan_ok=True)
 
 
-class _StopAfter:
-    """Progress that interrupts a run (as Ctrl-C would) after ``n`` written rows."""
-
-    def __init__(self, n):
-        self.n = n
-
-    def start(self, **kw):
-        pass
-
-    def row(self, row, *, n_rows, total_rows):
-        if n_rows >= self.n:
-            raise KeyboardInterrupt
-
-    def note(self, text):
-        pass
-
-    def finish(self):
-        pass
-
-
 def test_an_interrupted_and_rerun_fig2_sweep_gives_the_t0_of_a_straight_one(tmp_path):
     changes = {"model.L": 8, "state.M": 64, "evolution.dt": 0.05, "evolution.stop_when.above": 0.7,
                "observables.n_log": 40, "output.checkpoint_every_s": None, "output.checkpoint_every_outputs": 1,
@@ -81,7 +61,7 @@ def test_an_interrupted_and_rerun_fig2_sweep_gives_the_t0_of_a_straight_one(tmp_
     member = plan.members[0]
     member.path.parent.mkdir(parents=True)
     with pytest.raises(KeyboardInterrupt):
-        runner.run(validate_config(member.config), progress=_StopAfter(27))
+        runner.run(validate_config(member.config), progress=StopAfter(27))
     cut = read_results(member.path)
     assert cut["attrs"]["status"] == "interrupted"
     assert run_sweep(plan)["actions"] == {"p000_m000": "resumed"}

@@ -14,7 +14,7 @@ import numpy as np
 from ...errors import OptionError, fail
 from ..methods import W0, W1
 from . import kernels
-from .schemes import COMPOSITIONS, ROTOR_SCHEMES
+from .schemes import ROTOR_SCHEMES, dnls_sequence
 
 
 def _drift_kick(method):
@@ -200,24 +200,9 @@ class DnlsIntegrator:
             groups = [(0, L, 2), (1, L, 2)]
         else:
             groups = [(0, L - 1, 2), (1, L - 1, 2), (L - 1, L, 1)]
-        # Strang: bonds(tau/2) ... onsite(tau) ... bonds(tau/2); kinds 1.. = bond groups, 0 = onsite
-        kinds = list(range(1, len(groups) + 1))
-
-        def strang(c):
-            return [(k, c / 2) for k in kinds] + [(0, c)] + [(k, c / 2) for k in reversed(kinds)]
-
-        if self.method == "split2":
-            seq = strang(1.0)
-        elif self.method == "split4":
-            seq = strang(W1) + strang(W0) + strang(W1)
-        else:  # an optimized composition of the Strang step (schemes.COMPOSITIONS)
-            seq = [fc for c in COMPOSITIONS[self.method].gamma for fc in strang(c)]
-        merged = []
-        for k, c in seq:
-            if merged and merged[-1][0] == k:
-                merged[-1] = (k, merged[-1][1] + c)
-            else:
-                merged.append((k, c))
+        # one step: Strang steps bonds(c/2) onsite(c) bonds(c/2) for each stage c of the method's
+        # composition (split2: one stage; split4: Yoshida's three), adjacent flows of one kind merged
+        merged = dnls_sequence(self.method, len(groups))
         n = len(merged)
         self.op_kind = np.array([k for k, _ in merged], dtype=np.int64)
         self.op_tau = np.array([c * self.dt for _, c in merged])

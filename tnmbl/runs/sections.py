@@ -288,7 +288,8 @@ def describe(text):
                        methods=", ".join(f"`{m}`" for m in METHODS),
                        backends=backends, states=", ".join(f"`{k}`" for k in STATE_KINDS),
                        observables=", ".join(f"`{o}`" for o in list(OBSERVABLES) + list(ALIASES))
-                       + ", `onsite:OP`")
+                       + ", `onsite:OP`, your own: registered with tnmbl.observables.register, or an import path "
+                       "`package.module:NAME` of a tnmbl.observables.observable(...)")
 
 
 def _path(parts):

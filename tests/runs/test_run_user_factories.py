@@ -161,6 +161,17 @@ def test_a_factory_that_does_not_return_a_chain_is_refused(tmp_path, user_module
     assert err.value.keys == ["model.factory"] and "not a tnmbl.chain.Chain" in str(err.value)
 
 
+def test_a_state_factory_that_raises_is_refused_at_its_key(tmp_path, user_module):
+    def broken(chain, n: int = 1):
+        raise RuntimeError("no such filling")
+    user_module.broken = broken
+    raw = user_config(tmp_path)
+    raw["state"] = {"factory": f"{MODULE}:broken", "args": {"n": 2}}
+    with pytest.raises(ConfigError) as err:
+        validate_config(raw)
+    assert err.value.keys == ["state.factory"] and "RuntimeError: no such filling" in str(err.value)
+
+
 def test_an_unknown_observable_path_is_refused_at_its_key(tmp_path, user_module):
     raw = user_config(tmp_path)
     raw["observables"]["names"] = ["density", f"{MODULE}:STAGERED"]

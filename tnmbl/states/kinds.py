@@ -19,7 +19,7 @@ import inspect
 from dataclasses import dataclass, field
 from typing import Callable
 
-from ..errors import StateError, fail
+from ..errors import StateError, TnmblError, fail
 from ..factories import import_factory
 from . import bubbles, classical
 from .product import bubble as product_bubble
@@ -127,9 +127,14 @@ def _user(chain, args, seed, preview):
         kw["seed"] = seed
     try:
         return factory(chain, **kw)
+    except TnmblError:
+        raise
     except TypeError as exc:
         fail(StateError, "args", kw, f"the factory {args['factory']!r} refused these arguments ({exc})",
              "give the keyword arguments its signature takes, after the chain")
+    except Exception as exc:  # the user's factory failing in its own way
+        fail(StateError, "factory", args["factory"], f"raised {type(exc).__name__}: {exc}",
+             "fix the factory, or the arguments given to it")
 
 
 STATE_KINDS = {

@@ -16,7 +16,7 @@ ROOT = Path(__file__).resolve().parents[1] / "tnmbl"
 
 #: lowest first; a module belongs to the first entry that is it or a package above it
 LAYERS = [
-    ("tnmbl.errors", "tnmbl.timegrid", "tnmbl.provenance"),
+    ("tnmbl.errors", "tnmbl.timegrid", "tnmbl.provenance", "tnmbl.factories"),
     ("tnmbl.chain",),
     ("tnmbl.models",),
     ("tnmbl.states",),

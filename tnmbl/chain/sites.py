@@ -12,7 +12,7 @@ identity and the basis seen by every backend is the same.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 import numpy as np
 
@@ -65,6 +65,50 @@ class QuantumSite:
             fail(ModelError, "operator", name,
                  f"not defined on site type {self.name!r}",
                  f"use one of {sorted(self.ops)}")
+
+    def with_ops(self, *, hc=None, **ops):
+        """A copy of this site type with more named operators: ``site.with_ops(C=m, Cd=m.T)``.
+
+        Each matrix is ``dim x dim`` and finite; a name already defined is refused. The name of
+        each new operator's Hermitian conjugate is taken from ``hc`` (``{"C": "Cd"}``), else
+        found: itself for a Hermitian matrix, otherwise the (new or existing) operator equal to
+        its conjugate transpose; an operator without one is refused (give its conjugate too).
+        Every backend builds the new operators from this catalogue, so they can be used in
+        terms and in ``onsite:OP`` observables like the built-in ones."""
+        hc = dict(hc or {})
+        new = {}
+        for name, m in ops.items():
+            if name in self.ops:
+                fail(ModelError, f"ops.{name}", name, f"is already an operator of site type {self.name!r}",
+                     "pick another name")
+            try:
+                arr = np.array(m, dtype=complex if np.iscomplexobj(m) else float)
+            except (TypeError, ValueError):
+                fail(ModelError, f"ops.{name}", m, "must be a matrix of numbers", f"a {self.dim} x {self.dim} array")
+            if arr.shape != (self.dim, self.dim) or not np.all(np.isfinite(arr)):
+                fail(ModelError, f"ops.{name}", m, f"must be a finite {self.dim} x {self.dim} matrix (the site's "
+                     f"dimension)", f"shape given: {arr.shape}")
+            new[name] = arr
+        every = {**self.ops, **new}
+        for name in hc:
+            if name not in new:
+                fail(ModelError, f"hc.{name}", hc[name], "hc names conjugates of the new operators only",
+                     f"new operators: {sorted(new)}")
+        out_hc = dict(self.hc)
+        for name, m in new.items():
+            conj = hc.get(name)
+            if conj is None and np.allclose(m, m.conj().T):
+                conj = name
+            if conj is None:
+                conj = next((k for k, o in every.items() if o.shape == m.shape and np.allclose(o, m.conj().T)), None)
+            if conj is None:
+                fail(ModelError, f"ops.{name}", name, "has no Hermitian conjugate among the operators",
+                     f"add it too, e.g. with_ops({name}=m, {name}d=m.conj().T)")
+            if conj not in every or not np.allclose(every[conj], m.conj().T):
+                fail(ModelError, f"hc.{name}", conj, f"is not the Hermitian conjugate of {name!r}",
+                     f"name the operator equal to {name}.conj().T (operators: {sorted(every)})")
+            out_hc[name] = conj
+        return replace(self, ops=every, hc=out_hc)
 
     def op_charge(self, name):
         """Charge change of operator ``name``, or ``None`` if it mixes charges."""

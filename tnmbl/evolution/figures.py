@@ -40,9 +40,11 @@ def plot_result(res, out=None, *, dpi=110, title=None):
 
     t, obs = np.asarray(res.times, float), res.data
     logt = log_spaced(t)
-    maps = [k for k in HEATMAPS if k in obs][:2]
-    currents = [k for k in CURRENTS if k in obs]
-    scalars = [k for k in SCALARS if k in obs]
+    # observables of users (tnmbl.observables.register) are placed by their dim, like the built-in ones
+    own = [k for k in obs if k not in HEATMAPS + CURRENTS + SCALARS]
+    maps = [k for k in HEATMAPS if k in obs][:2] + [k for k in own if res.dims.get(k) not in ("scalar", "current")][:1]
+    currents = [k for k in CURRENTS if k in obs] + [k for k in own if res.dims.get(k) == "current"]
+    scalars = [k for k in SCALARS if k in obs] + [k for k in own if res.dims.get(k) == "scalar"]
     panels = len(maps) + (1 if currents else 0) + (1 if scalars else 0) + 1
     fig, axes = plt.subplots(1, panels, figsize=(4.4 * panels, 3.8), squeeze=False)
     axes = list(axes[0])

@@ -24,6 +24,12 @@ batch; "density" is the angular momentum w_x or the norm density ``|psi_x|^2``).
 which chains an observable applies to.
 
 ``particle_current`` and ``spin_current`` are aliases of ``density_current``.
+
+Users' own observables: :func:`register` adds one to :data:`OBSERVABLES` (in Python, before the
+run or sweep is validated), or a config names one by import path, ``"mypkg.obs:IMBALANCE"``,
+an :class:`Observable` made with :func:`observable`. Either way it is measured by every quantum
+engine through ``expect``, written to the results file with its units and positions, plotted
+by its ``dim`` and aggregated in sweep summaries like the built-in ones.
 """
 
 from __future__ import annotations
@@ -36,6 +42,7 @@ import numpy as np
 
 from ..chain import LocalOp, charge_currents, charge_densities, energy_currents, energy_densities
 from ..errors import ObservableError, fail
+from ..factories import import_factory, is_factory_path
 
 
 @dataclass(frozen=True)
@@ -99,12 +106,77 @@ OBSERVABLES = {
                                       lambda c: np.array([0.0]), None, ("classical",)),
 }
 ALIASES = {"particle_current": "density_current", "spin_current": "density_current"}
+_BUILTIN = frozenset(OBSERVABLES)
+
+
+#: positions of the columns of an observable, by its ``dim`` (``current``: the bonds' inner sites)
+POSITIONS = {"site": _sites, "bond": _bonds, "cut": _bonds, "scalar": lambda c: np.array([0.0])}
+
+
+def observable(name, local_ops, *, description="", units="1", dim="site", positions=None, kinds=("quantum",)):
+    """A user's :class:`Observable` (checked): ``local_ops(chain)`` returns the list of
+    :class:`~tnmbl.chain.LocalOp` whose expectation values are its columns, one per position.
+
+    ``dim`` is the kind of column (``site``, ``bond``, ``cut``, ``scalar``, ``current``; the
+    figure places it by this); ``positions(chain)`` gives their coordinates (default: by
+    ``dim``: sites 0..L-1, bonds 0.5..L-1.5, one column at 0; required for ``current``).
+    Quantum chains only by default (classical batches measure inside their compiled loop)."""
+    if not isinstance(name, str) or not name or "/" in name or name.startswith("onsite:"):
+        fail(ObservableError, "observable", name, "an observable's name is a non-empty string without '/' "
+             "and not of the form onsite:OP", "e.g. 'imbalance'")
+    if not callable(local_ops):
+        fail(ObservableError, f"{name}.local_ops", local_ops, "must be a callable local_ops(chain) -> list of LocalOp",
+             "pass a function of the chain")
+    if positions is None:
+        if dim not in POSITIONS:
+            fail(ObservableError, f"{name}.dim", dim, f"no default positions for dim {dim!r} (known: "
+                 f"{', '.join(POSITIONS)})", "pass positions=lambda chain: array of coordinates")
+        positions = POSITIONS[dim]
+    if not set(kinds) <= {"quantum", "classical"} or "classical" in kinds:
+        fail(ObservableError, f"{name}.kinds", kinds, "users' observables are measured through expect(), on quantum "
+             "chains only", "kinds=('quantum',)")
+    return Observable(name, description or f"user observable {name}", units, dim, positions, local_ops, tuple(kinds))
+
+
+def register(name, local_ops, *, replace=False, **options):
+    """Add an :func:`observable` to :data:`OBSERVABLES` under ``name`` and return it: from then on
+    ``observables.names`` of configs (``tnmbl.run`` / ``tnmbl.sweep`` in this process) and
+    ``Evolution(observables=[...])`` accept it. A built-in name is refused; a registered one
+    only with ``replace=True``."""
+    obs = observable(name, local_ops, **options)
+    if name in _BUILTIN or name in ALIASES:
+        fail(ObservableError, "observable", name, "is a built-in observable", "register it under another name")
+    if name in OBSERVABLES and not replace:
+        fail(ObservableError, "observable", name, "is registered already", "pass replace=True to redefine it")
+    OBSERVABLES[name] = obs
+    return obs
+
+
+def unregister(name):
+    """Remove a user's observable registered under ``name`` (built-in ones stay)."""
+    if name in _BUILTIN:
+        fail(ObservableError, "observable", name, "is a built-in observable and cannot be removed")
+    OBSERVABLES.pop(name, None)
+
+
+def _imported(name, chain):
+    """The observable the import path ``name`` names (an :class:`Observable`), renamed ``name``."""
+    obj = import_factory(name, "observable", callable_=False)
+    if not isinstance(obj, Observable):
+        fail(ObservableError, "observable", name, f"names a {type(obj).__name__}, not a tnmbl Observable",
+             "define it with tnmbl.observables.observable(name, local_ops, ...) at module level")
+    obs = Observable(name, obj.description, obj.units, obj.dim, obj.positions, obj.local_ops, obj.kinds)
+    _check_kind(obs, name, chain)
+    return obs
 
 
 def get_observable(name, chain=None):
-    """The :class:`Observable` called ``name`` (aliases and ``onsite:OP`` included)."""
+    """The :class:`Observable` called ``name`` (aliases, ``onsite:OP``, registered ones and
+    import paths ``"package.module:NAME"`` included)."""
     if not isinstance(name, str):
         fail(ObservableError, "observable", name, "observable names are strings")
+    if not name.startswith("onsite:") and name not in OBSERVABLES and is_factory_path(name):
+        return _imported(name, chain)
     if name.startswith("onsite:"):
         opname = name.split(":", 1)[1]
         obs = Observable(name, f"<{opname}_x>", "operator units", "site", _sites, _onsite(opname), ("quantum",))
@@ -114,7 +186,7 @@ def get_observable(name, chain=None):
         return obs
     key = ALIASES.get(name, name)
     if key not in OBSERVABLES:
-        known = sorted(OBSERVABLES) + sorted(ALIASES) + ["onsite:OP"]
+        known = sorted(OBSERVABLES) + sorted(ALIASES) + ["onsite:OP", "package.module:NAME"]
         close = difflib.get_close_matches(name, known, n=1)
         hint = f"did you mean {close[0]!r}?" if close else f"known observables: {', '.join(known)}"
         fail(ObservableError, "observable", name, "unknown observable", hint)

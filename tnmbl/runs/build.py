@@ -9,21 +9,21 @@ from __future__ import annotations
 
 from ..engines import METHODS
 from ..evolution import Evolution, MixedEvolution
-from ..models import MODELS
 from ..states import kinds
 from ..states.bubbles import MixedBubble
-from .model_params import factory_kwargs
+from .model_params import factory_kwargs, model_factory
 from .sections import EvolutionSection, ObservablesSection, RunConfig, StateSection
 
 
 def build_chain(cfg: RunConfig):
     """The :class:`~tnmbl.chain.Chain` of ``cfg`` (model parameters as resolved)."""
-    return chain_from_params(cfg.model.name, cfg.model.params)
+    return chain_from_params(cfg.model.key, cfg.model.params)
 
 
 def chain_from_params(name, params):
-    """The chain of model ``name`` with the resolved parameters ``params``."""
-    return MODELS[name](**factory_kwargs(params))
+    """The chain of model ``name`` (a model name or a factory's import path) with the resolved
+    parameters ``params``."""
+    return model_factory(name)(**factory_kwargs(params))
 
 
 def build_state(cfg: RunConfig, chain):

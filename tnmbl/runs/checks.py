@@ -6,9 +6,10 @@ and then builds the chain, state and engine for the checks that need them."""
 from __future__ import annotations
 
 from ..engines import ARRAY_BACKENDS, METHODS
-from ..errors import OptionError, Problem
-from ..states.kinds import STATE_KINDS
+from ..errors import OptionError, Problem, TnmblError
+from ..states.kinds import STATE_KINDS, user_factory
 from ..timegrid import default_every, n_steps
+from .model_params import params_problems, signature_of
 from .sections import MAX_OUTPUTS, EvolutionSection, ObservablesSection, StateSection, problem, suggest
 
 
@@ -85,6 +86,8 @@ def state_problems(st: StateSection):
     if st.t_th is not None:
         problems += [bad for bad in [count("state.t_th", st.t_th, st.langevin_dt or 0.01, "state.langevin_dt")[1]]
                      if bad]
+    if st.kind == "factory" and st.factory is not None:
+        problems += _factory_problems(st)
     if st.region is not None and len(st.region) != 2:
         problems.append(problem("state.region", st.region, "must be [a, b], two site indices"))
     return problems
@@ -106,3 +109,18 @@ def stop_when_problems(obs: ObservablesSection, ev: EvolutionSection):
         return []
     return [problem("evolution.stop_when.observable", ev.stop_when.observable, "is not measured by this run",
                     f"use one of observables.names ({', '.join(obs.names)}) or add it there")]
+
+
+def _factory_problems(st: StateSection):
+    """The user's state factory resolves, and ``args`` fit its signature (after the chain)."""
+    try:
+        factory = user_factory(st.factory)
+        sig = signature_of(factory, skip=1)
+    except TnmblError as exc:
+        return [problem("state.factory", st.factory, exc.rule, exc.fix)]
+    except (TypeError, ValueError) as exc:
+        return [problem("state.factory", st.factory, f"has no readable signature ({exc})",
+                        "name a Python function factory(chain, **args)")]
+    if "seed" not in (st.args or {}):
+        sig.pop("seed", None)  # the run's seed reaches it
+    return params_problems(sig, st.args or {}, "state.args", f"state factory {st.factory!r}")[0]

@@ -122,7 +122,7 @@ def _max_memory(args):
 
 def cmd_validate(args):
     cfg = load_config(args.config, args.set, max_memory=_max_memory(args))
-    print(f"{args.config}: valid ({cfg.model.name}, {cfg.state.kind} state, {cfg.evolution.method}, "
+    print(f"{args.config}: valid ({cfg.model.key}, {cfg.state.kind} state, {cfg.evolution.method}, "
           f"t_final = {cfg.evolution.t_final:g}, results -> {cfg.results_path})")
     limit = _max_memory(args) or machine_memory()
     print(f"estimate:   {estimate_config(cfg).text()}" + (f" (limit {size_text(limit)})" if limit else ""))
@@ -185,7 +185,7 @@ def cmd_info(args):
         print(read_results(args.results)["attrs"]["config"], end="")
         return 0
     ev, m = d["evolution"], d["model"]
-    params = ", ".join(f"{k}={v}" for k, v in m.items() if k != "name" and not isinstance(v, list))
+    params = ", ".join(f"{k}={v}" for k, v in m.items() if k not in ("name", "factory") and not isinstance(v, list))
     print(f"results:    {d['path']}")
     print(f"status:     {d['status']}" + (f"  ({d['note']})" if d["note"] else "")
           + (f"  error: {d['error']}" if d.get("error") else ""))
@@ -193,7 +193,7 @@ def cmd_info(args):
         print(f"progress:   {d['rows']} rows, t = {d['t_reached']:g} of {d['t_final']:g} ({100 * d['progress']:.1f}%)")
     else:
         print(f"progress:   no rows yet (t_final = {d['t_final']:g})")
-    print(f"model:      {m['name']} ({params})")
+    print(f"model:      {m.get('factory') or m['name']} ({params})")
     print(f"state:      {d['state']}")
     if "chi_max" in ev:
         print(f"evolution:  {ev['method']} on {ev['backend']}, dt={ev['dt']}, chi_max={ev['chi_max']}, "

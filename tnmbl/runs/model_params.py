@@ -1,7 +1,8 @@
 """Model parameters of run configs: each factory's signature is its schema.
 
-The ``model`` section names a factory in :data:`tnmbl.models.MODELS`; every other key is one
-of its keyword arguments. A parameter's type is its annotation in the factory's signature
+The ``model`` section names a factory in :data:`tnmbl.models.MODELS` (``name``), or the user's
+own (``factory: "package.module:callable"``, imported here with :func:`tnmbl.factories.import_factory`);
+every other key is one of its keyword arguments. A parameter's type is its annotation in the factory's signature
 (``g: float``: a finite number; ``eps: Sequence[float] | None``: one number per site or null;
 ``bath: tuple[int, int]``: two integers), or, without one, the type of its default. A parameter
 named ``seed`` is a random seed (default: the run's). Sizes are bounded by
@@ -16,6 +17,8 @@ import types
 import typing
 from collections.abc import Sequence
 
+from ..errors import TnmblError
+from ..factories import import_factory
 from ..models import MODELS
 from .sections import MAX_STRENGTH, PARAM_LIMITS, ModelSection, problem, suggest
 
@@ -56,13 +59,30 @@ def _kind_of_annotation(hint):
     return None
 
 
+def model_factory(key):
+    """The model factory ``key`` selects: a name in :data:`~tnmbl.models.MODELS`, or an import path
+    ``"package.module:callable"`` (an ``OptionError`` at ``model.factory`` if it does not resolve)."""
+    if key in MODELS:
+        return MODELS[key]
+    return import_factory(key, "model.factory")
+
+
 def model_signature(name):
-    """``{param: (kind, default)}`` of the factory ``name``; ``default`` is ``REQUIRED`` if none.
-    The kind comes from the annotation (the default's type without one); ``seed`` is a seed."""
-    factory = MODELS[name]
-    hints = typing.get_type_hints(factory)
+    """``{param: (kind, default)}`` of the factory ``name`` (a model name or an import path);
+    ``default`` is ``REQUIRED`` if none. The kind comes from the annotation (the default's type
+    without one); ``seed`` is a seed."""
+    return signature_of(model_factory(name))
+
+
+def signature_of(factory, skip=0):
+    """``{param: (kind, default)}`` of any callable (its first ``skip`` parameters left out: a
+    state factory's chain), as :func:`model_signature`."""
+    try:
+        hints = typing.get_type_hints(factory)
+    except Exception:  # a user's annotation that does not evaluate: fall back to the defaults' types
+        hints = {}
     out = {}
-    for p in inspect.signature(factory).parameters.values():
+    for p in list(inspect.signature(factory).parameters.values())[skip:]:
         if p.kind in (p.VAR_POSITIONAL, p.VAR_KEYWORD):
             continue
         default = REQUIRED if p.default is inspect.Parameter.empty else p.default
@@ -125,24 +145,48 @@ def _plain(value):
 
 def model_problems(section: ModelSection, seed):
     """Problems of the model parameters, and the resolved parameters (defaults filled in)."""
-    if section.name not in MODELS:
-        return [problem("model.name", section.name, "unknown model" + suggest(section.name, MODELS))], None
-    sig = model_signature(section.name)
+    if section.factory is not None and section.name is not None:
+        return [problem("model.factory", section.factory, "give either model.name (a built-in model) or "
+                        "model.factory (your own), not both", f"drop model.name = {section.name!r}")], None
+    if section.factory is not None:
+        try:
+            sig = model_signature(section.factory)
+        except TnmblError as exc:
+            return [problem("model.factory", section.factory, exc.rule, exc.fix)], None
+        except (TypeError, ValueError) as exc:  # no signature to read (a builtin, say)
+            return [problem("model.factory", section.factory, f"has no readable signature ({exc})",
+                            "name a Python function whose keyword arguments are the model parameters")], None
+    elif section.name is None:
+        return [problem("model.name", rule="required key is missing; add it (model name: one of "
+                        f"{', '.join(MODELS)}), or model.factory: 'package.module:callable' for your own model",
+                        given=False)], None
+    elif section.name not in MODELS:
+        return [problem("model.name", section.name, "unknown model" + suggest(section.name, MODELS),
+                        "or, for your own model, model.factory: 'package.module:callable'")], None
+    else:
+        sig = model_signature(section.name)
+    return params_problems(sig, section.params, "model", f"model {section.key!r}", seed)
+
+
+def params_problems(sig, given, prefix, label, seed=None):
+    """Problems of the keyword arguments ``given`` against the signature ``sig`` (of
+    :func:`signature_of`), at ``prefix.<key>``; and the resolved arguments (defaults filled in,
+    ``seed`` the run's). ``label`` names the factory in messages (``"model 'xxz'"``)."""
     problems, params = [], {}
-    for key, value in section.params.items():
+    for key, value in given.items():
         if key not in sig:
-            problems.append(problem(f"model.{key}", value, f"unknown parameter of model {section.name!r}"
+            problems.append(problem(f"{prefix}.{key}", value, f"unknown parameter of {label}"
                                     + suggest(key, sig), given=False))
             continue
         rule = _rule(key, sig[key][0], value)
         if rule:
-            problems.append(problem(f"model.{key}", value, rule))
+            problems.append(problem(f"{prefix}.{key}", value, rule))
         params[key] = value
     for key, (_, default) in sig.items():
         if key in params:
             continue
         if default is REQUIRED:
-            problems.append(problem(f"model.{key}", rule=f"required parameter of model {section.name!r} is missing",
+            problems.append(problem(f"{prefix}.{key}", rule=f"required parameter of {label} is missing",
                                     given=False))
         elif key == "seed":
             params[key] = seed

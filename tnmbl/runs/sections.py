@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import Literal, Union
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from ..engines import METHODS
 from ..errors import Problem, TnmblError
@@ -41,16 +41,26 @@ Value = Union[int, float, str]  # bubble values: occupations / spins, or classic
 
 
 class ModelSection(BaseModel):
-    """``name`` selects a factory in ``tnmbl.models.MODELS``; every other key is one of its
-    keyword arguments (e.g. ``L``, ``U``, ``g``, ``n_max``) and is checked against its signature."""
+    """``name`` selects a factory in ``tnmbl.models.MODELS``, or ``factory`` names the user's own
+    (``"package.module:callable"``, returning a :class:`tnmbl.chain.Chain`); every other key is
+    one of its keyword arguments (e.g. ``L``, ``U``, ``g``, ``n_max``) and is checked against its
+    signature."""
 
     model_config = ConfigDict(extra="allow", frozen=True, strict=True)
 
-    name: str = Field(description="model name: one of {models}")
+    name: str | None = Field(None, description="model name: one of {models} (or give `factory`)")
+    factory: str | None = Field(None, description="instead of `name`: your own model, 'package.module:callable' "
+                                "returning a tnmbl.chain.Chain, imported at validation; its keyword arguments are "
+                                "the other keys, checked against its signature like a built-in model's")
 
     @property
     def params(self):
         return dict(self.model_extra or {})
+
+    @property
+    def key(self):
+        """What selects the factory: the import path if ``factory`` is given, else ``name``."""
+        return self.factory or self.name
 
 
 class StateSection(Section):
@@ -68,6 +78,20 @@ class StateSection(Section):
                                "the bubble's local Gibbs weights (default 0: infinite temperature); `sampled_bubble` "
                                "draws its sites with the run's seed, `mixed_bubble` runs on the purification "
                                "(method tebd2/tebd4, backend tenpy)")
+
+    factory: str | None = Field(None, description="your own initial state: 'package.module:callable', called as "
+                                "callable(chain, **args) (kind `factory`, implied); imported at validation, its "
+                                "arguments checked against its signature; it gets the run's seed as `seed` if "
+                                "it takes one")
+    args: dict[str, Union[int, float, str, bool, list, None]] | None = Field(
+        None, description="`factory`: the keyword arguments of the state factory")
+
+    @model_validator(mode="before")
+    @classmethod
+    def _factory_kind(cls, data):
+        if isinstance(data, dict) and data.get("factory") is not None and "kind" not in data:
+            return {**data, "kind": "factory"}
+        return data
 
     @field_validator("kind")
     @classmethod
@@ -214,7 +238,8 @@ class RunConfig(BaseModel):
     def to_dict(self):
         """Plain nested dict (model parameters flattened into ``model``)."""
         out = {"description": self.description, "seed": self.seed}
-        out["model"] = {"name": self.model.name, **self.model.params}
+        which = {"factory": self.model.factory} if self.model.factory else {"name": self.model.name}
+        out["model"] = {**which, **self.model.params}
         for key in ("state", "evolution", "observables", "output"):
             out[key] = getattr(self, key).model_dump(exclude_none=key != "output")
         return out
@@ -263,7 +288,8 @@ def describe(text):
                        methods=", ".join(f"`{m}`" for m in METHODS),
                        backends=backends, states=", ".join(f"`{k}`" for k in STATE_KINDS),
                        observables=", ".join(f"`{o}`" for o in list(OBSERVABLES) + list(ALIASES))
-                       + ", `onsite:OP`")
+                       + ", `onsite:OP`, your own: registered with tnmbl.observables.register, or an import path "
+                       "`package.module:NAME` of a tnmbl.observables.observable(...)")
 
 
 def _path(parts):

@@ -19,6 +19,7 @@ import secrets
 
 from pydantic import ValidationError
 
+from ..chain import Chain
 from ..engines import METHODS, accepts, resolve_backend
 from ..engines.methods import default_method, methods_for
 from ..errors import ConfigError, Problem, TnmblError
@@ -136,7 +137,8 @@ def validate_config(raw, *, name="run", check_build=True, config_path=None, max_
         more, params = model_problems(sections["model"], seed)
         problems += more
         model_ok = not more
-        close = difflib.get_close_matches(sections["model"].name, MODELS, n=1, cutoff=0.6)
+        close = difflib.get_close_matches(sections["model"].name, MODELS, n=1, cutoff=0.6) \
+            if sections["model"].name is not None and sections["model"].factory is None else []
         if params is None and close:  # a typo in the name: check the rest against the closest model
             more, guessed = model_problems(sections["model"].model_copy(update={"name": close[0]}), seed)
             if not more:
@@ -184,7 +186,8 @@ def validate_config(raw, *, name="run", check_build=True, config_path=None, max_
     output = sections.get("output", OutputSection())
     if output.path is None:
         output = output.model_copy(update={"path": f"out/{name}.h5"})
-    return RunConfig(model=ModelSection(name=sections["model"].name, **params), state=sections["state"],
+    which = {"factory": sections["model"].factory} if sections["model"].factory else {"name": sections["model"].name}
+    return RunConfig(model=ModelSection(**which, **params), state=sections["state"],
                      evolution=ev, observables=obs.model_copy(update={"output_dt": output_dt}),
                      output=output, seed=seed, description=description, name=name)
 
@@ -204,7 +207,7 @@ def _build_problems(sections, params, state_ok, bad, *, name=None, n_total=None,
     resources the run needs, refused above the limits (before anything sized by them is built).
     ``bad``: the config keys with a problem already; the engine is built without them (a valid
     stand-in), so that its own checks still run and nothing is reported twice."""
-    name = name or sections["model"].name
+    name = name or sections["model"].key
     try:
         chain = chain_from_params(name, params)
     except TnmblError as exc:
@@ -212,6 +215,14 @@ def _build_problems(sections, params, state_ok, bad, *, name=None, n_total=None,
     except (TypeError, ValueError) as exc:  # a parameter combination the checks above let through
         return [problem("model", name, f"the factory refused these parameters ({type(exc).__name__}: {exc})")], \
             None, None
+    except Exception as exc:  # a user's factory failing in its own way
+        if sections["model"].factory is None:
+            raise
+        return [problem("model.factory", name, f"raised {type(exc).__name__}: {exc}",
+                        "fix the factory, or the parameters given to it")], None, None
+    if not isinstance(chain, Chain):
+        return [problem("model.factory", name, f"returned a {type(chain).__name__}, not a tnmbl.chain.Chain",
+                        "return a Chain (see tnmbl.chain and the README's 'your own model')")], None, None
     problems = []
     backend, method_ok = None, True
     ev = sections.get("evolution")
@@ -309,7 +320,8 @@ def _engine_error(exc, sections):
         path = f"observables.names[{names.index(exc.value)}]" if exc.value in names else "observables.names"
         return problem(path, exc.value, exc.rule, exc.fix)
     if exc.key == "chain":
-        return problem("model.name", sections["model"].name, exc.rule, exc.fix)
+        m = sections["model"]
+        return problem("model.factory" if m.factory else "model.name", m.key, exc.rule, exc.fix)
     if exc.key == "state":
         return problem("state.kind", sections["state"].kind, exc.rule, exc.fix)
     return Problem.from_error(exc, key=ENGINE_KEYS.get(exc.key, f"state.{exc.key}"))

@@ -15,9 +15,12 @@ validation builds that, never the real thing).
 
 from __future__ import annotations
 
+import inspect
 from dataclasses import dataclass, field
 from typing import Callable
 
+from ..errors import StateError, TnmblError, fail
+from ..factories import import_factory
 from . import bubbles, classical
 from .product import bubble as product_bubble
 from .product import domain_wall, neel, product
@@ -108,6 +111,32 @@ def _metropolis(chain, args, seed, preview):
     return classical.dnls_metropolis(chain, **args, seed=seed)
 
 
+def user_factory(path):
+    """The user's state factory ``path`` (``"package.module:callable"``, called as
+    ``factory(chain, **args)``); an ``OptionError`` at ``factory`` if it does not resolve."""
+    return import_factory(path, "factory")
+
+
+def _user(chain, args, seed, preview):
+    """``state: {factory: "package.module:callable", args: {...}}``: ``factory(chain, **args)``,
+    with the run's seed as ``seed`` where the factory takes one and it is not given."""
+    factory = user_factory(args["factory"])
+    kw = dict(args.get("args") or {})
+    params = inspect.signature(factory).parameters
+    if "seed" in params and "seed" not in kw:
+        kw["seed"] = seed
+    try:
+        return factory(chain, **kw)
+    except TnmblError:
+        raise
+    except TypeError as exc:
+        fail(StateError, "args", kw, f"the factory {args['factory']!r} refused these arguments ({exc})",
+             "give the keyword arguments its signature takes, after the chain")
+    except Exception as exc:  # the user's factory failing in its own way
+        fail(StateError, "factory", args["factory"], f"raised {type(exc).__name__}: {exc}",
+             "fix the factory, or the arguments given to it")
+
+
 STATE_KINDS = {
     "product": StateKind(_plain(product), ("occupations", "spins")),
     "neel": StateKind(_plain(neel), ("high", "low")),
@@ -125,6 +154,9 @@ STATE_KINDS = {
                             chains=("classical",)),
     "wave_packet": StateKind(_batch(classical.wave_packet), ("M", "center", "width", "norm", "k"),
                              ("center",), chains=("classical",)),
+    # the user's own: state: {factory: "package.module:callable", args: {...}} (kind implied)
+    "factory": StateKind(_user, ("factory", "args"), ("factory",), seeded=("quantum", "classical"),
+                         chains=("quantum", "classical")),
 }
 """Every state kind of run configs, by name (the ``kind`` key of the ``state`` section).
 

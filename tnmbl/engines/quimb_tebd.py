@@ -8,10 +8,13 @@ touching the site). The state is an open MPS of arrays ``A[x]`` with legs
 :attr:`QuimbTEBD.psi` hands it out as a quimb ``MatrixProductState``.
 
 The sweep is tnmbl's own, on arrays routed through ``autoray`` (``numpy``, ``torch`` or
-``cupy``), because quimb 1.15's ``TEBD`` is not fit for production runs (measured, see
-``shared/measured.md``): its ``order=4`` uses a wrong Suzuki coefficient and converges as
-dt^2, it truncates away from the orthogonality centre at the end of each ``update_to``, it
-does not renormalize after truncation, and its ``err`` is a Trotter estimate. Here:
+``cupy``). quimb 1.15's ``TEBD`` used a wrong Suzuki coefficient at ``order=4`` (dt^2);
+quimb 1.16 (installed now) converges as dt^4 (measured: XXZ L = 8, t = 1, no truncation,
+max error 1.7e-7 / 1.1e-8 / 6.8e-10 at dt = 0.2 / 0.1 / 0.05, slopes 4.00). The sweep stays
+ours because quimb's ``TEBD`` still truncates away from the orthogonality centre at the end of
+each ``update_to`` (with a cutoff of 1e-14 its order-4 error stalls at 2-4e-9 for dt <= 0.05),
+renormalizes only in imaginary time, and reports a Trotter estimate as ``err`` instead of
+the discarded weight. Here:
 
 * every gate is applied with the orthogonality centre on its two sites, so each SVD
   truncation is optimal and its discarded weight is exact;

@@ -33,6 +33,34 @@ def log_spaced(t):
     return bool(d[-1] > 0 and d[0] > 0 and d[-1] / d[0] > 100 and t[-1] / t[1] > 100)
 
 
+def regions(res):
+    """Regions of the chain worth marking on position axes: ``[(label, (a, b))]`` for sites
+    ``a .. b-1``: the bath of the model (``model_params["bath"]``) and the bubble of the
+    initial state (``state.region`` of the run config stored in a results file)."""
+    out = []
+    bath = (res.meta.get("model_params") or {}).get("bath")
+    if bath is not None and len(bath) == 2:
+        out.append(("bath", (int(bath[0]), int(bath[1]))))
+    config = (res.meta.get("file") or {}).get("config_json") or {}
+    region = (config.get("state") or {}).get("region") if isinstance(config, dict) else None
+    if region is not None and len(region) == 2:
+        out.append(("bubble", (int(region[0]), int(region[1]))))
+    return out
+
+
+REGION_STYLES = {"bath": dict(color="tab:green", ls="-"), "bubble": dict(color="k", ls=":")}
+
+
+def mark_regions(ax, marks):
+    """Vertical lines at the edges (half-way between sites) of each region, labelled once."""
+    for label, (a, b) in marks:
+        style = REGION_STYLES.get(label, dict(color="0.3", ls="--"))
+        ax.axvline(a - 0.5, lw=1.0, label=f"{label} [{a}, {b})", **style)
+        ax.axvline(b - 0.5, lw=1.0, **style)
+    if marks:
+        ax.legend(fontsize=7, loc="upper right", framealpha=0.6)
+
+
 def plot_result(res, out=None, *, dpi=110, title=None):
     """Draw the overview of ``res``; write a PNG to ``out`` and return its path, or return the
     ``Figure`` when ``out`` is ``None``."""
@@ -40,6 +68,7 @@ def plot_result(res, out=None, *, dpi=110, title=None):
 
     t, obs = np.asarray(res.times, float), res.data
     logt = log_spaced(t)
+    marks = regions(res)
     # observables of users (tnmbl.observables.register) are placed by their dim, like the built-in ones
     own = [k for k in obs if k not in HEATMAPS + CURRENTS + SCALARS]
     maps = [k for k in HEATMAPS if k in obs][:2] + [k for k in own if res.dims.get(k) not in ("scalar", "current")][:1]
@@ -64,6 +93,7 @@ def plot_result(res, out=None, *, dpi=110, title=None):
             ax.set_ylabel(f"{name} [{units}]")
         ax.set_xlabel(f"position x of the {res.dims.get(name, 'site')} [lattice spacing]")
         ax.set_title(f"change of {name}")
+        mark_regions(ax, marks)
     k = len(maps)
     if currents:
         ax = axes[k]

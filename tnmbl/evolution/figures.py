@@ -34,9 +34,9 @@ def log_spaced(t):
 
 
 def regions(res):
-    """Regions of the chain worth marking on position axes: ``[(label, (a, b))]`` for sites
-    ``a .. b-1``: the bath of the model (``model_params["bath"]``) and the bubble of the
-    initial state (``state.region`` of the run config stored in a results file)."""
+    """Regions of the chain worth marking on position axes, ``[(label, (a, b))]`` (sites a to
+    b - 1): the bath of the model (``model_params["bath"]``) and the bubble of the initial
+    state (``state.region`` of the run config stored in a results file)."""
     out = []
     bath = (res.meta.get("model_params") or {}).get("bath")
     if bath is not None and len(bath) == 2:

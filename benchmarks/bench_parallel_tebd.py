@@ -31,30 +31,11 @@ import time
 from pathlib import Path
 
 import numpy as np
+from bench_tebd import plain_engine, plain_tenpy_model  # the same plain-TeNPy reference as bench_tebd.py
 
 import tnmbl
 
 OBSERVABLES = ["density", "energy_density", "energy_current", "entanglement"]
-
-
-def plain_tenpy_model(L, U, g, n_max):
-    """The same Hamiltonian written directly against TeNPy's API (U(1) conserved)."""
-    from tenpy.models.lattice import Chain
-    from tenpy.models.model import CouplingMPOModel, NearestNeighborModel
-    from tenpy.networks.site import BosonSite
-
-    class BH(CouplingMPOModel, NearestNeighborModel):
-        def init_sites(self, p):
-            return BosonSite(Nmax=n_max, conserve="N")
-
-        def init_lattice(self, p):
-            return Chain(L, self.init_sites(p), bc="open", bc_MPS="finite")
-
-        def init_terms(self, p):
-            self.add_onsite(U, 0, "NN")
-            self.add_coupling(g, 0, "Bd", 0, "B", 1, plus_hc=True)
-
-    return BH({})
 
 
 def saturated_mps(model, occ, chi, seed=0, max_layers=40):
@@ -71,14 +52,6 @@ def saturated_mps(model, occ, chi, seed=0, max_layers=40):
         layers += 1
     psi.canonical_form()
     return psi, layers
-
-
-def plain_engine(model, psi, dt, chi):
-    from tenpy.algorithms.tebd import TEBDEngine
-
-    eng = TEBDEngine(psi, model, {"order": 2, "trunc_params": {"chi_max": chi, "svd_min": 1e-10}})
-    eng.run_evolution(1, dt)  # build U once, outside the timings
-    return eng
 
 
 def tnmbl_evolution(chain, state, psi, dt, chi, threads):
@@ -111,7 +84,7 @@ def main():
     print(f"Bose-Hubbard L={a.L} n_max={a.n_max} chi_max={a.chi} dt={a.dt} g={a.g} U={U}, TEBD2; "
           f"os.cpu_count() = {cores}; load average {load0[0]:.2f} {load0[1]:.2f} {load0[2]:.2f}; "
           f"OMP/OPENBLAS threads {os.environ.get('OMP_NUM_THREADS')}/{os.environ.get('OPENBLAS_NUM_THREADS')}")
-    model = plain_tenpy_model(a.L, U, a.g, a.n_max)
+    model = plain_tenpy_model(a.L, U, a.g, a.n_max, conserve=True)
     t0 = time.perf_counter()
     psi, layers = saturated_mps(model, occ, a.chi)
     bulk = min(psi.chi[a.L // 4: 3 * a.L // 4])

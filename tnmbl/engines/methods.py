@@ -96,6 +96,11 @@ class MethodSpec(Mapping):
         Whether the method runs on open chains only.
     summary : str
         One line for the docs.
+    precisions : tuple of str
+        Floating-point precisions its kernels run in (classical methods; ``precision`` option):
+        ``("float64",)``, or ``("float64", "float32")`` where a float32 kernel exists (the rotor
+        kick-drift schemes, :mod:`tnmbl.engines.classical.integrators32`); a method with more
+        than one takes the ``precision`` option.
     """
 
     name: str
@@ -110,6 +115,7 @@ class MethodSpec(Mapping):
     nearest_neighbour: bool = False
     open_only: bool = False
     summary: str = ""
+    precisions: tuple = ("float64",)
     _classes: dict = field(default_factory=dict, repr=False)
 
     # a spec is its method: equal only to itself (Mapping would compare the backend tables)
@@ -189,8 +195,13 @@ def _mps(name, order, backends, options=MPS_OPTIONS, **kw):
 def _classical(name, order, site, summary, max_substep=None):
     if max_substep is None:
         max_substep = 1.0 if order == 2 else abs(W0)
+    # float32: the rotor's kick-drift kernel runs every rotor scheme; the DNLS splits stay float64
+    # (their norm to round-off rests on float64 FMAs, kernels.py); only a method with a choice takes the option
+    precisions = ("float64", "float32") if site == "rotor" else ("float64",)
+    options = CLASSICAL_OPTIONS | {"precision"} if len(precisions) > 1 else CLASSICAL_OPTIONS
     return MethodSpec(name, order, "classical", (site,), {"numba": "classical.engine:ClassicalEngine"},
-                      CLASSICAL_OPTIONS, max_substep=max_substep, nearest_neighbour=True, summary=summary)
+                      options, max_substep=max_substep, nearest_neighbour=True, summary=summary,
+                      precisions=precisions)
 
 
 #: linear stability limits x_s of the optimized rotor schemes (dt * omega_max < x_s on the harmonic

@@ -43,10 +43,10 @@ DEFAULTS = {"dt": 0.05, "observables": DEFAULT_OBSERVABLES, "output_dt": None, "
             "chi_max": 128, "svd_cutoff": 1e-10, "conserve": "auto", "array_backend": None, "t_start": 0.0,
             "n_log": None, "beta": None, "energy_tolerance": None, "per_chain": (), "keep_samples": True,
             "noise_rate": 0.0, "noise_seed": 0, "threads": None, "lanes": None, "chunk_outputs": 16,
-            "allow_large_dt": False}
+            "allow_large_dt": False, "precision": "float64"}
 
 #: options handed to the engine itself (``EngineOptions.extra``)
-ENGINE_EXTRA = ("lanes", "threads", "noise_rate", "noise_seed", "allow_large_dt", "chunk_outputs")
+ENGINE_EXTRA = ("lanes", "threads", "noise_rate", "noise_seed", "allow_large_dt", "chunk_outputs", "precision")
 
 
 def resolve_conserve(chain, state, conserve, engine_cls=None):
@@ -167,6 +167,7 @@ class Evolution:
                                      extra={k: opt[k] for k in ENGINE_EXTRA if k in spec.takes})
         self.engine = engine_cls(chain, state, self.options)
         self.engine.step = self.step0
+        self.probe.check(self)
         self.timing = {"evolve_s": 0.0, "measure_s": 0.0}
 
     # -- what the run machinery (tnmbl.runs.runner) reads and sets ---------------------
@@ -234,7 +235,8 @@ class Evolution:
 def evolve(chain, state, method=None, *, dt=UNSET, t_final, chi_max=UNSET, svd_cutoff=UNSET, observables=UNSET,
            output_dt=UNSET, conserve=UNSET, backend=UNSET, array_backend=UNSET, n_log=UNSET, beta=UNSET,
            energy_tolerance=UNSET, noise_rate=UNSET, noise_seed=UNSET, threads=UNSET, lanes=UNSET,
-           chunk_outputs=UNSET, allow_large_dt=UNSET, per_chain=UNSET, callback=None, progress=None):
+           chunk_outputs=UNSET, allow_large_dt=UNSET, per_chain=UNSET, precision=UNSET, callback=None,
+           progress=None):
     r"""Evolve ``state`` under ``chain`` and measure ``observables`` at output times.
 
     Every method goes through the one :class:`Evolution`; the method table
@@ -285,6 +287,12 @@ def evolve(chain, state, method=None, *, dt=UNSET, t_final, chi_max=UNSET, svd_c
         passes ``energy_tolerance``; velocity-flip noise rate and seed (rotor); per-chain
         series attached to each row; performance knobs; ``allow_large_dt`` overrides the
         stability bound.
+    precision : {"float64", "float32"}
+        Classical batches: the floating-point type of the integration (default
+        ``"float64"``). ``"float32"`` runs the rotor methods on the float32 kernel (angles
+        wrapped, their updates compensated; measurements in float64); refused by methods
+        without a float32 kernel (DNLS), with velocity-flip noise, and where its predicted
+        round-off energy walk passes ``energy_tolerance`` (README, classical section).
     callback : callable, optional
         Called with each :class:`~tnmbl.evolution.Row` as it is measured.
     progress : None, bool, "rich" or "tqdm"
@@ -305,7 +313,8 @@ def evolve(chain, state, method=None, *, dt=UNSET, t_final, chi_max=UNSET, svd_c
                                    array_backend=array_backend, n_log=n_log, beta=beta,
                                    energy_tolerance=energy_tolerance, noise_rate=noise_rate, noise_seed=noise_seed,
                                    threads=threads, lanes=lanes, chunk_outputs=chunk_outputs,
-                                   allow_large_dt=allow_large_dt, per_chain=per_chain).items() if v is not UNSET}
+                                   allow_large_dt=allow_large_dt, per_chain=per_chain,
+                                   precision=precision).items() if v is not UNSET}
     kind = _progress.wanted(progress)
     ev = Evolution(chain, state, method, t_final=t_final, **given)
     handle = ev if ev.engine.probe == "batch" else None

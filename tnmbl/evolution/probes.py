@@ -36,6 +36,9 @@ class LocalProbe:
             self._health_ops["__energy"] = energy_densities(chain)
         self.reference = None  # (energy, charge) at the start: drifts are relative to it
 
+    def check(self, ev):
+        """Checks that need the built engine and the output grid (none for local operators)."""
+
     def row(self, eng, sample, step):
         """A :class:`Row` for the engine's current state (``sample`` is ``None``)."""
         # every operator list of the row in one request: engines that can share work between
@@ -104,6 +107,22 @@ class BatchProbe:
         self._samples = {k: [] for k in PER_CHAIN}
         self.reference = None  # per-chain (energy, charge, total current) at the start
 
+    def check(self, ev):
+        """Before compute: refuse a run whose round-off alone (float32) is predicted to pass
+        ``energy_tolerance`` by its last output (``engine.energy_error_floor``), naming
+        ``precision``."""
+        eng = ev.engine
+        if self.energy_tolerance is None or getattr(eng, "precision", "float64") == "float64":
+            return
+        n = int(ev.steps[-1] - ev.steps[0])
+        floor = eng.energy_error_floor(n)
+        if floor > self.energy_tolerance:
+            fail(OptionError, "precision", eng.precision,
+                 f"its round-off alone is predicted to reach an energy error per site of {floor:.2g} by "
+                 f"t = {ev.steps[-1] * eng.dt:g} (largest of {eng.M} chains: each kick rounds the momenta, "
+                 f"so every chain's energy random-walks), above energy_tolerance = {self.energy_tolerance:g}",
+                 f"use precision='float64', or an energy_tolerance above {floor:.2g}")
+
     def row(self, eng, sample, step):
         out, i = sample
         L = self.chain.L
@@ -135,7 +154,8 @@ class BatchProbe:
             err = ConvergenceError(
                 f"energy_error = {health['energy_error']:.3g} at t = {row.time:g}: above "
                 f"energy_tolerance = {self.energy_tolerance:g} (largest |E(t) - E(0)| / L over the "
-                f"{eng.M} chains). Fix: lower dt or use a higher-order method")
+                f"{eng.M} chains). Fix: lower dt or use a higher-order method"
+                + ("; in float32 also precision='float64'" if getattr(eng, "precision", "") == "float32" else ""))
             err.row = row
             raise err
         return row
@@ -147,7 +167,7 @@ class BatchProbe:
 
     def meta(self, ev):
         eng = ev.engine
-        return {"M": eng.M, "lanes": eng.lanes, "threads": eng.threads, "beta": self.beta,
+        return {"M": eng.M, "lanes": eng.lanes, "threads": eng.threads, "beta": self.beta, "precision": eng.precision,
                 "noise": {"rate": float(eng.noise_rate), "seed": int(ev.options.extra.get("noise_seed", 0))},
                 "energy_tolerance": self.energy_tolerance, "output_steps": [int(s) for s in ev.steps],
                 "state_meta": ev.initial_state.meta}

@@ -47,7 +47,7 @@ def build_evolution(chain, state, ev: EvolutionSection, obs: ObservablesSection,
                    backend=ev.backend, array_backend=ev.array_backend, observables=list(obs.names),
                    output_dt=obs.output_dt, n_log=obs.n_log, energy_tolerance=ev.energy_tolerance,
                    noise_rate=ev.noise_rate or 0.0, noise_seed=seed or 0, per_chain=obs.per_chain or (),
-                   threads=ev.threads,
+                   threads=ev.threads, precision=ev.precision or "float64",
                    keep_samples=False)
     takes = METHODS[ev.method].takes
     return driver(chain, state, ev.method, t_final=ev.t_final, **{k: v for k, v in options.items() if k in takes})

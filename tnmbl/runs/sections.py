@@ -150,6 +150,11 @@ class EvolutionSection(Section):
     energy_tolerance: float | None = Field(None, gt=0, description="classical: stop with a ConvergenceError when "
                                            "the energy error per site max_m |E_m(t) - E_m(0)| / L passes it "
                                            "(rows written before stay)")
+    precision: Literal["float64", "float32"] | None = Field(None, description="classical (rotor): floating-point "
+                                                            "type of the integration, default float64; float32 "
+                                                            "runs the float32 kernel (measurements stay float64); "
+                                                            "refused with noise_rate and where its predicted "
+                                                            "round-off energy walk passes energy_tolerance")
     noise_rate: float | None = Field(None, ge=0, description="classical (rotor): rate of energy-conserving "
                                      "velocity flips per rotor (glassy-dynamics paper, eq. 7); default 0")
     threads: int | None = Field(None, ge=1, le=1024, description="TEBD on TeNPy: update the bonds of one Trotter layer "

@@ -36,6 +36,7 @@ from ...states.classical import ClassicalState
 from ..base import Engine, EngineOptions
 from ..methods import METHOD_SPECS
 from .integrators import INTEGRATORS, _from_blocks, _threads, _ThreadScope, _to_blocks
+from .integrators32 import INTEGRATORS32, PRECISIONS
 
 
 class ClassicalEngine(Engine):
@@ -51,7 +52,9 @@ class ClassicalEngine(Engine):
     :class:`~tnmbl.states.classical.ClassicalState`.
 
     ``options.extra`` holds the batch knobs: ``lanes``, ``threads``, ``noise_rate``,
-    ``noise_seed``, ``allow_large_dt``, ``chunk_outputs``.
+    ``noise_seed``, ``allow_large_dt``, ``chunk_outputs``, ``precision`` (``"float64"``,
+    default, or ``"float32"`` where the method table lists it:
+    :mod:`.integrators32`; measurements stay float64).
     """
 
     supports_conservation = False  # no MPS charges: the classical integrators conserve N and E themselves
@@ -69,6 +72,7 @@ class ClassicalEngine(Engine):
         lanes, threads = extra.get("lanes"), extra.get("threads")
         noise_rate, noise_seed = extra.get("noise_rate", 0.0), extra.get("noise_seed", 0)
         allow_large_dt = extra.get("allow_large_dt", False)
+        precision = extra.get("precision", "float64")
         self.options = options
         self.chunk_outputs = max(1, int(extra.get("chunk_outputs", 16)))
         if not isinstance(state, ClassicalState):
@@ -78,7 +82,16 @@ class ClassicalEngine(Engine):
         ok, reason = spec.accepts(chain)
         if not ok:
             fail(OptionError, "method", method, reason)
-        strategy = INTEGRATORS[site.name]
+        if precision not in PRECISIONS:
+            fail(OptionError, "precision", precision, f"must be one of {', '.join(PRECISIONS)}",
+                 "use precision='float64' (default) or 'float32'")
+        if precision not in spec.precisions:
+            float32 = ", ".join(m for m, s in METHOD_SPECS.items() if precision in s.precisions)
+            fail(OptionError, "precision", precision, f"method {method!r} has no {precision} kernel "
+                 f"(it runs in {', '.join(spec.precisions)}); {precision} runs: {float32}",
+                 f"use precision='float64' with {method}")
+        self.precision = precision
+        strategy = (INTEGRATORS if precision == "float64" else INTEGRATORS32)[site.name]
         if lanes is None:  # chains per block: 64 (rotor) or 32 (DNLS), fewer for small batches
             # (a single chain: 1 lane); the rotor's 64: ~5% over 32, although a block then spills L1
             lanes = min(strategy.lane_cap, 1 << max(0, (int(state.M) - 1).bit_length()))
@@ -106,6 +119,9 @@ class ClassicalEngine(Engine):
             fail(OptionError, "noise_rate", noise_rate, "must be a finite rate >= 0")
         if self.noise_rate > 0 and not strategy.noise:
             fail(OptionError, "noise_rate", noise_rate, "velocity-flip noise is defined for the rotor chain")
+        if precision == "float32" and self.noise_rate > 0:
+            fail(OptionError, "precision", precision, f"velocity-flip noise (noise_rate = {noise_rate}) runs in "
+                 "float64 only", "use precision='float64', or drop noise_rate")
         self.noise_seed = int(noise_seed) & 0x7FFFFFFFFFFFFFFF
         self.integrator = strategy(self, chain, state, spec)
         self.dt_max, rule = self.integrator.dt_max, strategy.rule
@@ -163,6 +179,14 @@ class ClassicalEngine(Engine):
     def health(self):
         return {}
 
+    def energy_error_floor(self, n_steps, n_chains=None):
+        """Predicted largest per-chain energy error per site from round-off alone after
+        ``n_steps`` steps of ``n_chains`` chains (default: the batch's): 0 in float64 (far below
+        any time-step error), the float32 walk of
+        :meth:`.integrators32.RotorIntegrator32.energy_error_floor` in float32."""
+        floor = getattr(self.integrator, "energy_error_floor", None)
+        return 0.0 if floor is None else floor(self, int(n_steps), int(n_chains or self.M))
+
     def thermalize(self, beta, n_steps, *, gamma, dt, seed):
         """``n_steps`` of Langevin dynamics of the batch at ``beta`` (BAOAB, compiled; friction
         ``gamma``, step ``dt``, counter-based noise from the int ``seed``), in place, rotor chains only."""
@@ -195,7 +219,8 @@ class ClassicalEngine(Engine):
     def get_resume_data(self):
         """The batch (block layout) and the step, for a checkpoint."""
         data = {k: v.copy() for k, v in self._fields().items()}
-        data.update(step=int(self.step), M=int(self.M), lanes=int(self.lanes), method=self.method)
+        data.update(step=int(self.step), M=int(self.M), lanes=int(self.lanes), method=self.method,
+                    precision=self.precision)
         return data
 
     def set_resume_data(self, data):
@@ -203,6 +228,10 @@ class ClassicalEngine(Engine):
         A checkpoint of the same batch in another block width (the rotor default was 32 lanes
         before it became 64) is re-blocked; chains do not depend on the layout."""
         lanes = int(data.get("lanes", self.lanes))
+        saved_precision = str(data.get("precision", "float64"))
+        if saved_precision != self.precision:
+            fail(StateError, "checkpoint", saved_precision, f"holds a {saved_precision} batch, this run is "
+                 f"{self.precision}", "resume with the run's own config")
         for key, arr in self._fields().items():
             saved = np.asarray(data[key])
             if (lanes != self.lanes and int(data.get("M", -1)) == self.M and saved.ndim == 3

@@ -272,6 +272,37 @@ def rotor_steps32(theta, comp_t, p, comp_p, kin, gb, a, b, n_steps, dt, wrap_eve
                        cf, wc, comp)
 
 
+@njit(parallel=True, cache=True)
+def rotor_run32(theta, comp_t, p, comp_p, wref, kin32, gb32, kin, gb, a, b, segs, dt, M, n_chunks, left, right,
+                nbonds, ncur, wrap_every, acc_n, acc_h, acc_j, acc_q, ch_e, ch_q, ch_dw2, ch_jt, cf, wc, comp):
+    """:func:`.kernels.rotor_run` (no velocity flips) on the float32 step :func:`_advance32`:
+    advance every block through the segments ``segs`` and measure after each. The measurement
+    is float64: the block's compensated state (``theta - comp_t``, ``p - comp_p``) is copied
+    into float64 scratch and measured by :func:`.kernels._rotor_measure`, so the energies,
+    currents and their sums carry no float32 rounding of their own (``kin``, ``gb``: float64;
+    ``kin32``, ``gb32``: the same in float32 for the step)."""
+    nb, L, S = theta.shape
+    n_out = segs.shape[0]
+    for c in prange(n_chunks):
+        s0 = np.empty(S, np.float32)
+        sp = np.empty(S, np.float32)
+        th64 = np.empty((L, S))
+        p64 = np.empty((L, S))
+        sn = np.empty((L, S))
+        tot = np.empty((4, S))
+        for blk in range((c * nb) // n_chunks, ((c + 1) * nb) // n_chunks):
+            th, ct, pp, cp = theta[blk], comp_t[blk], p[blk], comp_p[blk]
+            for o in range(n_out):
+                if segs[o] > 0:
+                    _advance32(th, ct, pp, cp, kin32, gb32, a, b, segs[o], dt, wrap_every, s0, sp, cf, wc, comp)
+                for x in range(L):
+                    for l in range(S):
+                        th64[x, l] = np.float64(th[x, l]) - np.float64(ct[x, l])
+                        p64[x, l] = np.float64(pp[x, l]) - np.float64(cp[x, l])
+                kernels._rotor_measure(th64, p64, wref[blk], kin, gb, left, right, nbonds, ncur, sn, tot, blk, o,
+                                       c, M, acc_n, acc_h, acc_j, acc_q, ch_e, ch_q, ch_dw2, ch_jt)
+
+
 class RotorBatch:
     """``M`` rotor chains in the kernel layout, advanced in place by :meth:`advance`: the
     state between calls stays in the blocks (and, in float32, so does the compensation of

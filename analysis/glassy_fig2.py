@@ -1,6 +1,7 @@
 """Glassy-dynamics paper, Fig. 2: phi(g, beta = 1, t) of the rotor chain against t / t0(g),
-and t0(g) with bootstrap errors and a power-law fit, from the results of the sweep
-``runs/sweeps/glassy_fig2.yaml`` (one member per coupling g).
+and t0(g) with bootstrap errors, a power law against super-polynomial fits and the local
+exponents, from the results of the sweep ``runs/sweeps/glassy_fig2.yaml`` (one member per
+coupling g).
 
     tnmbl sweep runs/sweeps/glassy_fig2.yaml                 # compute (resumable: rerun to continue)
     python analysis/glassy_fig2.py runs/sweeps/glassy_fig2.yaml   # docs/figures/glassy_fig2.png + .json
@@ -10,6 +11,13 @@ t0 is the first crossing of ``level`` by the log-smoothed mean, its error the bo
 chains (:func:`tnmbl.observables.classical.t0`). ``level`` is the sweep's
 ``evolution.stop_when.above`` (0.9). Points whose results file is missing or unfinished are
 left out with a note; nothing is computed here.
+
+The comparison (``comparison`` in the JSON, the fits drawn on panel b): ln t0 = a - alpha ln g
+against ln t0 = a + b g^-c (c in [0.1, 3]) and t0 = A e^(c/g), weighted by the bootstrap errors
+of t0, each with chi^2 per degree of freedom, AIC and BIC; a family (power law or
+super-polynomial) is preferred when its AIC and BIC are both lower by more than 4, else
+"undecided" (:func:`tnmbl.observables.classical.compare_t0_models`). Panel c: the local exponents
+-d ln t0 / d ln g between neighbouring points with their errors, and those of the fits.
 """
 
 from __future__ import annotations
@@ -19,7 +27,15 @@ import json
 
 import numpy as np
 
-from tnmbl.observables.classical import fit_power_law, smooth_log, t0
+from tnmbl.observables.classical import (
+    compare_t0_models,
+    fit_power_law,
+    local_slopes,
+    model_local_slope,
+    smooth_log,
+    t0,
+    t0_model_curve,
+)
 from tnmbl.runs.storage import read_results
 from tnmbl.runs.sweep import load_sweep
 
@@ -55,7 +71,8 @@ def load_points(sweep_path, overrides=()):
 
 def analyse(rows, *, level=0.9, window=0.15, n_boot=300, seed=7):
     """t0 and its bootstrap error per point (added to each row), and the power-law fit
-    ``t0 ~ g^-alpha`` over the points (``None`` with fewer than three)."""
+    ``t0 ~ g^-alpha`` over the points (``None`` with fewer than three; its error rescaled
+    by chi^2 / dof when the points scatter more than their errors)."""
     for r in rows:
         r["t0"], r["t0_err"], _ = t0(r["times"], r["phi_chains"].astype(float), level=level, window=window,
                                      n_boot=n_boot, seed=seed)
@@ -67,13 +84,37 @@ def analyse(rows, *, level=0.9, window=0.15, n_boot=300, seed=7):
     return fit
 
 
-def plot(rows, fit, level, window, png):
+def compare(rows, threshold=4.0):
+    """The model comparison (``None`` with fewer than four points with finite errors: the
+    stretched form has three parameters) and the local exponents between neighbouring points."""
+    ok = [r for r in rows if np.isfinite(r["t0"]) and np.isfinite(r["t0_err"]) and r["t0_err"] > 0]
+    g, t, e = ([r[k] for r in ok] for k in ("g", "t0", "t0_err"))
+    slopes = [dict(g_lo=float(lo), g_hi=float(hi), g_mid=float(m), alpha=float(a), alpha_err=float(da))
+              for lo, hi, m, a, da in zip(sorted(g)[:-1], sorted(g)[1:], *local_slopes(g, t, e))] if len(ok) > 1 else []
+    return (compare_t0_models(g, t, e, threshold=threshold) if len(ok) >= 4 else None), slopes
+
+
+FIT_STYLE = {"power": ("k--", "power law"), "stretched": ("C3:", "stretched"), "exp": ("C2-.", "exp(c/g)")}
+
+
+def _fit_label(f):
+    p = f["params"]
+    if f["model"] == "power":
+        form = rf"$g^{{-{p['alpha']:.2f}}}$"
+    elif f["model"] == "stretched":
+        form = rf"$e^{{{p['b']:.2g}\,g^{{-{p['c']:.2f}}}}}$"
+    else:
+        form = rf"$e^{{{p['c']:.2f}/g}}$"
+    return rf"{form}: $\chi^2$/dof = {f['chi2_dof']:.2g}, AIC {f['aic']:.1f}"
+
+
+def plot(rows, fit, level, window, png, comparison=None, slopes=()):
     import matplotlib
 
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
-    fig, (ax1, ax2) = plt.subplots(1, 2, figsize=(10, 4))
+    fig, (ax1, ax2, ax3) = plt.subplots(1, 3, figsize=(15, 4.2))
     for r in rows:
         if np.isfinite(r["t0"]):
             ax1.semilogx(r["times"][1:] / r["t0"], smooth_log(r["times"], r["phi"], window)[1:],
@@ -85,17 +126,35 @@ def plot(rows, fit, level, window, png):
         ax1.set_title(f"(a) L = {rows[0]['L']}, M = " + ", ".join(sorted({str(r['M']) for r in rows})) + " chains",
                       fontsize=10)
     g = np.array([r["g"] for r in rows])
-    if fit is not None:
-        gg = np.geomspace(g.min(), g.max(), 50)
+    gg = np.geomspace(g.min(), g.max(), 80) if len(g) else np.array([])
+    if comparison is not None:
+        for name, f in comparison["fits"].items():
+            style, _ = FIT_STYLE[name]
+            ax2.loglog(gg, t0_model_curve(f, gg), style, lw=0.9, label=_fit_label(f))
+            ax3.plot(gg, model_local_slope(f, gg), style, lw=0.9, label=FIT_STYLE[name][1])
+        ax2.text(0.03, 0.03, f"preferred: {comparison['preferred']}\n"
+                 rf"$\Delta$AIC = {comparison['delta_aic']:.1f}, $\Delta$BIC = {comparison['delta_bic']:.1f}"
+                 "\n(super-polynomial - power law; > 4 or < -4 decides)", transform=ax2.transAxes, fontsize=7,
+                 va="bottom")
+    elif fit is not None:
         ax2.loglog(gg, fit["prefactor"] * gg ** (-fit["alpha"]), "k--", lw=0.8,
                    label=rf"fit $t_0 \propto g^{{-{fit['alpha']:.2f} \pm {fit['alpha_err']:.2f}}}$")
     ax2.errorbar(g, [r["t0"] for r in rows], yerr=[r["t0_err"] for r in rows], fmt="o", capsize=3,
                  label="bootstrap errors")
     ax2.set_xscale("log")
     ax2.set_yscale("log")
-    ax2.set(xlabel="g", ylabel=rf"$t_0(g) = \min\{{t: \varphi = {level:g}\}}$")
-    ax2.legend(fontsize=8)
-    ax2.set_title(r"(b) $t_0(g)$, $\beta = 1$")
+    ax2.set(xlabel="coupling g (units of 1/m, m = 1)",
+            ylabel=rf"$t_0(g) = \min\{{t: \varphi = {level:g}\}}$ (time units, m = 1)")
+    ax2.legend(fontsize=7, loc="upper right")
+    ax2.set_title(r"(b) $t_0(g)$, $\beta = 1$, fits weighted by the bootstrap errors", fontsize=10)
+    if slopes:
+        ax3.errorbar([s["g_mid"] for s in slopes], [s["alpha"] for s in slopes],
+                     yerr=[s["alpha_err"] for s in slopes], fmt="o", capsize=3, color="C0",
+                     label="neighbouring points")
+    ax3.set_xscale("log")
+    ax3.set(xlabel="coupling g (geometric mean of the pair)", ylabel=r"local exponent $-d\ln t_0 / d\ln g$")
+    ax3.legend(fontsize=8)
+    ax3.set_title("(c) local exponents", fontsize=10)
     fig.tight_layout()
     fig.savefig(png, dpi=90)
     plt.close(fig)
@@ -109,17 +168,26 @@ def main(argv=None):
     ap.add_argument("--window", type=float, default=0.15, help="smoothing window in ln t")
     ap.add_argument("--n-boot", type=int, default=300)
     ap.add_argument("--boot-seed", type=int, default=7)
+    ap.add_argument("--threshold", type=float, default=4.0, help="AIC and BIC difference that decides between "
+                    "the power law and the super-polynomial forms")
     a = ap.parse_args(argv)
     rows, notes, level = load_points(a.sweep, a.set)
     for n in notes:
         print(n)
     fit = analyse(rows, level=level, window=a.window, n_boot=a.n_boot, seed=a.boot_seed)
-    plot(rows, fit, level, a.window, a.png)
+    comparison, slopes = compare(rows, a.threshold)
+    plot(rows, fit, level, a.window, a.png, comparison, slopes)
     summary = {"sweep": a.sweep, "level": level, "window": a.window, "n_boot": a.n_boot, "fit": fit,
+               "comparison": comparison, "local_slopes": slopes,
                "points": [{k: v for k, v in r.items() if k not in ("times", "phi", "phi_chains")} for r in rows]}
     with open(a.png.rsplit(".", 1)[0] + ".json", "w") as f:
         json.dump(summary, f, indent=1, default=float)
     print(json.dumps(fit), [(r["g"], round(r["t0"], 1), round(r["t0_err"], 1)) for r in rows])
+    if comparison is not None:
+        print(f"preferred: {comparison['preferred']} (delta AIC {comparison['delta_aic']:.2f}, delta BIC "
+              f"{comparison['delta_bic']:.2f}; {comparison['rule']})")
+        for name, f in comparison["fits"].items():
+            print(f"  {name}: {f['params']} +- {f['errors']}, chi2/dof = {f['chi2_dof']:.2f}, AIC {f['aic']:.2f}")
     return summary
 
 

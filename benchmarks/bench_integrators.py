@@ -21,6 +21,16 @@ oscillating error averages out), with its standard error. The long check is
 ``--drift SCHEME:DT:PRECISION ... --g 0.1 --t-drift 20000`` (minutes); numbers in the
 report of issue 15's integrator branch.
 
+Through the engine (``--engine``): the run path itself (``tnmbl.evolve(..., precision=...)``:
+the engine, its float64 measurement at the output rows, ~Fig. 2's n_log = 400 rows), leapfrog
+and ABA864 in float64 and float32, each at its dt* for ``--target``: site-updates (one site
+advanced by one time unit) per CPU-second, interleaved over ``--repeats`` rounds, ratios
+against leapfrog float64 printed.
+
+t0 check (``--t0-check G:DT:M:T ...``): t0 (phi = 0.9, Gibbs beta = 1, L = 64, M chains, leapfrog
+at DT to time T, n_log = 400) in float64 and float32 from the same seeded chains, with the
+bootstrap errors (``tnmbl.observables.classical.t0``, window 0.15 as Fig. 2).
+
 Speed: site kicks (one site, one force evaluation) per CPU-second of each (scheme,
 precision) on one thread, interleaved over ``--repeats`` rounds; medians printed with the
 load average (the machine is shared; CPU time is the cost). Cost per unit simulated time per
@@ -37,6 +47,7 @@ import numba
 import numpy as np
 
 import tnmbl
+from tnmbl.engines.classical import ClassicalEngine
 from tnmbl.engines.classical import kernels_sym as K
 from tnmbl.engines.classical.schemes import ROTOR_SCHEMES
 from tnmbl.states import classical as cs
@@ -145,6 +156,56 @@ def rates(configs, M, L, repeats, seconds=0.25):
             loads)
 
 
+def engine_rates(g, target, t_max, repeats, M=1024, L=64, seconds=1.0):
+    """Site-updates per unit of simulated time per CPU-second through the engine (the run path,
+    measurement at ~400 log-spaced rows per run of ``t`` time units), leapfrog and ABA864 in
+    float64 and float32, each at its dt* for ``target``; one thread, interleaved rounds."""
+    chain = tnmbl.models.rotor(L, g)
+    st = cs.gibbs(chain, 64, beta=1.0, seed=7)
+    q, p = st.canonical()
+    big = cs.gibbs(chain, M, beta=1.0, seed=8)
+    configs = [(m, prec) for m in ("leapfrog", "aba864") for prec in ("float64", "float32")]
+    dts, engines, segs = {}, {}, {}
+    for c in configs:
+        dts[c] = dt_at_target(q, p, g, c[0], c[1], target, t_max)[0]
+        eng = engines[c] = ClassicalEngine.create(chain, big, c[0], dts[c], precision=c[1], threads=1)
+        eng.run(np.array([1]))  # compile
+        t0 = time.process_time()
+        eng.run(np.array([20]))
+        per = max(time.process_time() - t0, 1e-4) / 20
+        n = max(50, int(seconds / per))
+        segs[c] = np.full(40, max(1, n // 40), np.int64)  # a measured row every n / 40 steps
+    cpu = {c: [] for c in configs}
+    for _ in range(repeats):
+        for c in configs:
+            t0 = time.process_time()
+            engines[c].run(segs[c])
+            cpu[c].append(M * L * segs[c].sum() * dts[c] / (time.process_time() - t0))
+    return dts, {c: float(np.median(v)) for c, v in cpu.items()}
+
+
+def t0_check(spec):
+    """t0 in float64 and float32 from the same chains (``spec`` ``G:DT:M:T``)."""
+    from tnmbl.observables.classical import t0
+
+    g, dt, M, t_final = (float(x) for x in spec.split(":"))
+    chain = tnmbl.models.rotor(64, g)
+    state = cs.gibbs(chain, int(M), beta=1.0, seed=[2022, int(round(1000 * g))])
+    out = {}
+    for prec in ("float64", "float32"):
+        w0 = time.perf_counter()
+        r = tnmbl.evolve(chain, state, "leapfrog", dt=dt, t_final=t_final, n_log=400, observables=["phi"],
+                         precision=prec, energy_tolerance=1e-3)
+        value, err, _ = t0(r.times, r.engine.samples["phi"], level=0.9, window=0.15, n_boot=300, seed=7)
+        out[prec] = (value, err)
+        print(f"g = {g} leapfrog dt = {dt} M = {int(M)} {prec}: t0 = {value:.1f} +- {err:.1f}  (max energy error "
+              f"per site {np.max(r.health['energy_error']):.1e}, "
+              f"{time.perf_counter() - w0:.0f} s)", flush=True)
+    (v64, e64), (v32, e32) = out["float64"], out["float32"]
+    print(f"g = {g}: t0(float32) - t0(float64) = {v32 - v64:+.1f}, {(v32 - v64) / np.hypot(e32, e64):+.2f} x the "
+          f"combined bootstrap error (same chains: the errors are correlated)", flush=True)
+
+
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--g", type=float, nargs="+", default=[1.0, 0.3, 0.1])
@@ -159,9 +220,27 @@ def main():
     ap.add_argument("--run-chains", type=int, default=4096)
     ap.add_argument("--run-t", type=float, nargs="+", default=None,
                     help="simulated time of the study run per g (default: 3 x the issue's t0 estimate)")
+    ap.add_argument("--engine", action="store_true", help="only the engine table: leapfrog and aba864, float64 and "
+                    "float32, site-updates per simulated time unit per CPU-s at dt* (run path)")
+    ap.add_argument("--t0-check", nargs="+", metavar="G:DT:M:T", help="only t0 in float64 and float32, same chains")
     args = ap.parse_args()
     L = 64
     print(f"threads {numba.get_num_threads()}, cpus {os.cpu_count()}, load {os.getloadavg()}")
+    if args.t0_check:
+        for spec in args.t0_check:
+            t0_check(spec)
+        return
+    if args.engine:
+        for g in args.g:
+            dts, rate = engine_rates(g, args.target, args.t_max, args.repeats)
+            base = rate[("leapfrog", "float64")]
+            print(f"\ng = {g}, engine (run path), one thread, energy error per site <= {args.target:g}: "
+                  f"site-updates per simulated time unit per CPU-s (medians of {args.repeats} interleaved rounds; "
+                  f"load {os.getloadavg()[0]:.1f})")
+            for c, v in rate.items():
+                print(f"  {c[0]:9s} {c[1]:8s} dt* = {dts[c]:.4f}  {v:.3g}  x{v / base:.2f} vs leapfrog float64"
+                      f"  x{v / rate[(c[0], 'float64')]:.2f} vs its float64")
+        return
     if args.drift:
         for g in args.g:
             st = cs.gibbs(tnmbl.models.rotor(L, g), 64, beta=1.0, seed=11)

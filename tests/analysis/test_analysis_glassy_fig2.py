@@ -30,6 +30,35 @@ def test_t0_and_the_exponent_of_synthetic_curves():
     assert fit["alpha"] == pytest.approx(3.0, abs=0.05)
 
 
+def _curves(taus, seed=0):
+    rng = np.random.default_rng(seed)
+    rows = []
+    for g, tau in taus.items():  # phi = 1 - exp(-t / tau): t0 = tau ln 10 at level 0.9
+        times = np.concatenate([[0.0], np.geomspace(0.01 * tau, 10 * tau, 300)])
+        chains = (1 - np.exp(-times / tau))[:, None] + 0.02 * rng.standard_normal((len(times), 64))
+        rows.append(dict(g=g, times=times, phi=chains.mean(1), phi_chains=chains, L=64, M=64))
+    return rows
+
+
+@pytest.mark.parametrize("law,family", [(lambda g: 0.5 * np.exp(2.0 / g), "super-polynomial"),
+                                        (lambda g: 5.0 * g ** -3.0, "power law")])
+def test_the_comparison_of_synthetic_curves_finds_their_law_and_is_drawn(tmp_path, law, family):
+    """t0 from relaxation curves whose t0 follows exp(2/g) or g^-3 exactly: the comparison
+    weighted by the bootstrap errors prefers the family of the law; the local exponents
+    between neighbours match the law's; the figure is written with the fits."""
+    g = (1.0, 0.8, 0.6, 0.5, 0.4, 0.33, 0.28)
+    rows = _curves({x: law(x) for x in g})
+    fit = fig2.analyse(rows, level=0.9, window=0.15, n_boot=50)
+    comparison, slopes = fig2.compare(rows)
+    assert comparison["preferred"] == family, (comparison["delta_aic"], comparison["delta_bic"])
+    exact = [-np.log(law(s["g_lo"]) / law(s["g_hi"])) / np.log(s["g_lo"] / s["g_hi"]) for s in slopes]
+    assert len(slopes) == len(g) - 1
+    assert all(abs(s["alpha"] - x) < 4 * s["alpha_err"] for s, x in zip(slopes, exact)), (slopes, exact)
+    png = tmp_path / "fig2.png"
+    fig2.plot(rows, fit, 0.9, 0.15, png, comparison, slopes)
+    assert png.stat().st_size > 0
+
+
 def test_script_reads_the_members_of_a_small_fig2_sweep(tmp_path):
     path = small_copy("runs/sweeps/glassy_fig2.yaml", tmp_path, {
         "model.L": 8, "state.M": 64, "evolution.dt": 0.05, "evolution.stop_when.above": 0.7,
@@ -43,6 +72,9 @@ def test_script_reads_the_members_of_a_small_fig2_sweep(tmp_path):
     summary = fig2.main([str(path), "--png", str(png), "--n-boot", "20"])
     assert png.exists() and json.loads((tmp_path / "fig2.json").read_text())["level"] == 0.7
     assert [p["g"] for p in summary["points"]] == [1.0, 0.7] and [p["M"] for p in summary["points"]] == [64, 32]
+    written = json.loads((tmp_path / "fig2.json").read_text())
+    assert written["comparison"] is None  # two points: too few for the three-parameter form
+    assert [s["g_mid"] for s in written["local_slopes"]] == [pytest.approx(np.sqrt(0.7))]
     for p, m in zip(summary["points"], plan.members):
         res = read_results(m.path)
         assert p["stopped_early"] == json.loads(res["attrs"]["stopped_early"])

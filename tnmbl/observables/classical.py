@@ -7,6 +7,9 @@ rotor chain's relaxation (glassy-dynamics paper, Fig. 2).
 * :func:`t0` -- :math:`t_0 = \min\{t: \varphi(t) = 0.9\}` from a smoothed curve (running
   mean over a window in :math:`\ln t`, as the paper's footnote 4; the first crossing is
   interpolated linearly in :math:`\ln t`), with a bootstrap over chains for its error.
+* :func:`compare_t0_models` -- power law against super-polynomial forms of :math:`t_0(g)`
+  (:data:`T0_MODELS`, :func:`fit_t0_model`) by AIC and BIC with a stated rule;
+  :func:`local_slopes` -- :math:`-d\ln t_0/d\ln g` between neighbouring points with errors.
 * :func:`green_kubo` -- the energy-current autocorrelation
   :math:`C(t) = \frac1L\langle J(t) J(0)\rangle_\beta`, :math:`J = \sum_b j_b`, and its
   running integral :math:`\kappa(t) = 2\int_0^t C` (the Green-Kubo conductivity as
@@ -119,6 +122,152 @@ def fit_power_law(g, t0s, errors):
     dof = max(len(x) - 2, 1)
     scale = max(1.0, chi2 / dof)  # inflate when the points scatter more than their errors
     return float(-coef[1]), float(np.sqrt(cov[1, 1] * scale)), float(coef[0])
+
+
+#: the t0(g) models compared by :func:`compare_t0_models`: name -> (ln t0 as a function of g and the
+#: parameters, parameter names, family). ``stretched``: :math:`\ln t_0 = a + b g^{-c}` with the exponent
+#: ``c`` in :data:`STRETCHED_C` (``c -> 0``, ``b -> inf`` would turn it into the power law, so the
+#: bound keeps the two families apart); ``exp``: :math:`t_0 = e^a e^{c/g}` (the stretched form at c = 1)
+T0_MODELS = {
+    "power": (lambda g, a, alpha: a - alpha * np.log(g), ("a", "alpha"), "power law"),
+    "stretched": (lambda g, a, b, c: a + b * g ** (-c), ("a", "b", "c"), "super-polynomial"),
+    "exp": (lambda g, a, c: a + c / g, ("a", "c"), "super-polynomial"),
+}
+#: bounds of the stretched form's exponent c: from 0.1 (the local exponent -d ln t0 / d ln g then
+#: changes by g^-0.1, 26% over a decade of g) to 3
+STRETCHED_C = (0.1, 3.0)
+
+
+def _t0_data(g, t0s, errors):
+    g, t0s, errors = (np.asarray(a, float) for a in (g, t0s, errors))
+    ok = np.isfinite(g) & np.isfinite(t0s) & np.isfinite(errors) & (errors > 0) & (t0s > 0) & (g > 0)
+    return g[ok], np.log(t0s[ok]), errors[ok] / t0s[ok]
+
+
+def fit_t0_model(model, g, t0s, errors):
+    r"""Weighted least-squares fit of one :data:`T0_MODELS` form to :math:`\ln t_0(g)`, the
+    errors of :math:`\ln t_0` being ``errors / t0`` (bootstrap errors of t0; points with a
+    non-finite or zero error are left out).
+
+    Returns a dict: ``model``, ``family``, ``params`` and ``errors`` (name -> value; errors from
+    the covariance at the given data errors, not rescaled), ``chi2``, ``dof``, ``chi2_dof``,
+    ``p_value`` (of ``chi2`` for ``dof``), ``n``, ``k`` (parameters), ``aic``
+    (:math:`\chi^2 + 2k`) and ``bic`` (:math:`\chi^2 + k \ln n`): for Gaussian errors of known
+    size :math:`-2\ln\mathcal{L} = \chi^2` + const. ``at_bound`` names a parameter that ended on
+    its bound (the stretched exponent).
+    """
+    from scipy import optimize, stats
+
+    if model not in T0_MODELS:
+        fail(ObservableError, "model", model, f"unknown t0 model; known: {', '.join(T0_MODELS)}")
+    f, names, family = T0_MODELS[model]
+    g, y, sy = _t0_data(g, t0s, errors)
+    k = len(names)
+    if len(g) < k + 1:
+        fail(ObservableError, "g", len(g), f"the {model} fit has {k} parameters and needs at least {k + 1} points "
+             "with finite errors", "add points or compare fewer models")
+    w = 1 / sy**2
+
+    def linear(columns):  # weighted linear least squares: coefficients and chi2
+        A = np.vstack(columns).T
+        coef = np.linalg.lstsq(A * np.sqrt(w)[:, None], y * np.sqrt(w), rcond=None)[0]
+        return coef, float(np.sum(w * (y - A @ coef) ** 2))
+
+    bounds = (-np.inf, np.inf)
+    if model == "power":
+        p0 = linear([np.ones_like(g), -np.log(g)])[0]
+    elif model == "exp":
+        p0 = linear([np.ones_like(g), 1 / g])[0]
+    else:  # the best c on a grid (linear in a, b for each c), then all three together
+        best = min((linear([np.ones_like(g), g ** -c])[1], c) for c in np.geomspace(*STRETCHED_C, 40))
+        c = best[1]
+        p0 = [*linear([np.ones_like(g), g ** -c])[0], c]
+        bounds = ([-np.inf, -np.inf, STRETCHED_C[0]], [np.inf, np.inf, STRETCHED_C[1]])
+    popt, pcov = optimize.curve_fit(f, g, y, p0=p0, sigma=sy, absolute_sigma=True, bounds=bounds)
+    chi2 = float(np.sum(w * (y - f(g, *popt)) ** 2))
+    n, dof = len(g), len(g) - k
+    perr = np.sqrt(np.clip(np.diag(pcov), 0, None))
+    at_bound = [nm for nm, v in zip(names, popt) if model == "stretched" and nm == "c"
+                and min(abs(v - STRETCHED_C[0]), abs(v - STRETCHED_C[1])) < 1e-6]
+    return {"model": model, "family": family, "params": dict(zip(names, map(float, popt))),
+            "errors": dict(zip(names, map(float, perr))), "chi2": chi2, "dof": dof,
+            "chi2_dof": chi2 / dof if dof > 0 else float("nan"),
+            "p_value": float(stats.chi2.sf(chi2, dof)) if dof > 0 else float("nan"), "n": n, "k": k,
+            "aic": chi2 + 2 * k, "bic": chi2 + k * float(np.log(n)), "at_bound": at_bound}
+
+
+def t0_model_curve(fit, g):
+    """``t0`` of a :func:`fit_t0_model` result at the couplings ``g``."""
+    f = T0_MODELS[fit["model"]][0]
+    return np.exp(f(np.asarray(g, float), *fit["params"].values()))
+
+
+def compare_t0_models(g, t0s, errors, *, threshold=4.0, models=tuple(T0_MODELS)):
+    r"""Fit every model of :data:`T0_MODELS` (:func:`fit_t0_model`) and decide between the
+    two families, power law and super-polynomial (``stretched``, ``exp``).
+
+    The rule: each family is represented by its model of lowest AIC; a family is *preferred*
+    when both its AIC and its BIC are lower than the other family's by more than
+    ``threshold`` (4: the other then has "considerably less support", Burnham & Anderson);
+    otherwise ``"undecided"``. A preferred family whose best fit is itself poor
+    (:math:`\chi^2` p-value < 0.01) is still named, with ``"poor_fit": True``.
+
+    Returns a dict: ``fits`` (model -> :func:`fit_t0_model` result), ``best`` (family -> model
+    name), ``delta_aic`` and ``delta_bic`` (super-polynomial minus power law: positive favours
+    the power law), ``preferred`` (``"power law"``, ``"super-polynomial"`` or ``"undecided"``),
+    ``poor_fit``, ``rule`` (the rule in words).
+    """
+    fits = {m: fit_t0_model(m, g, t0s, errors) for m in models}
+    best = {}
+    for fam in ("power law", "super-polynomial"):
+        cands = [m for m in fits if fits[m]["family"] == fam]
+        if cands:
+            best[fam] = min(cands, key=lambda m: fits[m]["aic"])
+    out = {"fits": fits, "best": best, "threshold": threshold,
+           "rule": f"a family (power law; super-polynomial: stretched ln t0 = a + b g^-c with c in "
+                   f"[{STRETCHED_C[0]:g}, {STRETCHED_C[1]:g}], or exp t0 = A e^(c/g)), each represented by its "
+                   f"model of lowest AIC, is preferred when its AIC and BIC are both lower than the other's by more "
+                   f"than {threshold:g}; else undecided"}
+    if len(best) < 2:
+        out.update(delta_aic=float("nan"), delta_bic=float("nan"), preferred="undecided", poor_fit=False)
+        return out
+    p, s = fits[best["power law"]], fits[best["super-polynomial"]]
+    d_aic, d_bic = s["aic"] - p["aic"], s["bic"] - p["bic"]
+    if d_aic > threshold and d_bic > threshold:
+        preferred = "power law"
+    elif d_aic < -threshold and d_bic < -threshold:
+        preferred = "super-polynomial"
+    else:
+        preferred = "undecided"
+    poor = preferred != "undecided" and fits[best[preferred]]["p_value"] < 0.01
+    out.update(delta_aic=float(d_aic), delta_bic=float(d_bic), preferred=preferred, poor_fit=bool(poor))
+    return out
+
+
+def local_slopes(g, t0s, errors):
+    r"""Local exponents between neighbouring points (sorted by g):
+    :math:`\alpha = -\Delta\ln t_0 / \Delta\ln g` (positive when t0 grows as g falls; a power
+    law :math:`t_0 \propto g^{-\alpha}` has it constant), at the geometric mean of the two
+    couplings, with the error from the two points' independent errors,
+    :math:`\sqrt{\sigma_1^2 + \sigma_2^2} / |\Delta\ln g|` (:math:`\sigma = ` error / t0).
+    Returns ``(g_mid, alpha, alpha_err)`` arrays."""
+    g, y, sy = _t0_data(g, t0s, errors)
+    order = np.argsort(g)
+    g, y, sy = g[order], y[order], sy[order]
+    dx = np.diff(np.log(g))
+    return np.sqrt(g[1:] * g[:-1]), -np.diff(y) / dx, np.hypot(sy[1:], sy[:-1]) / np.abs(dx)
+
+
+def model_local_slope(fit, g):
+    r"""The local exponent :math:`-d\ln t_0 / d\ln g` of a :func:`fit_t0_model` result at ``g``:
+    :math:`\alpha` (power), :math:`b c g^{-c}` (stretched), :math:`c / g` (exp)."""
+    g = np.asarray(g, float)
+    p = fit["params"]
+    if fit["model"] == "power":
+        return np.full_like(g, p["alpha"])
+    if fit["model"] == "stretched":
+        return p["b"] * p["c"] * g ** (-p["c"])
+    return p["c"] / g
 
 
 def green_kubo(times, current_chains, L):

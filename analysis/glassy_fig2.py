@@ -153,7 +153,8 @@ def plot(rows, fit, level, window, png, comparison=None, slopes=()):
                      label="neighbouring points")
     ax3.set_xscale("log")
     ax3.set(xlabel="coupling g (geometric mean of the pair)", ylabel=r"local exponent $-d\ln t_0 / d\ln g$")
-    ax3.legend(fontsize=8)
+    if slopes or comparison is not None:
+        ax3.legend(fontsize=8)
     ax3.set_title("(c) local exponents", fontsize=10)
     fig.tight_layout()
     fig.savefig(png, dpi=90)

@@ -203,7 +203,8 @@ def t0_check(spec):
               f"{time.perf_counter() - w0:.0f} s)", flush=True)
     (v64, e64), (v32, e32) = out["float64"], out["float32"]
     print(f"g = {g}: t0(float32) - t0(float64) = {v32 - v64:+.1f}, {(v32 - v64) / np.hypot(e32, e64):+.2f} x the "
-          f"combined bootstrap error (same chains: the errors are correlated)", flush=True)
+          f"combined bootstrap error (the same initial chains; chaos decorrelates the trajectories long before t0)",
+          flush=True)
 
 
 def main():
@@ -235,7 +236,7 @@ def main():
             dts, rate = engine_rates(g, args.target, args.t_max, args.repeats)
             base = rate[("leapfrog", "float64")]
             print(f"\ng = {g}, engine (run path), one thread, energy error per site <= {args.target:g}: "
-                  f"site-updates per simulated time unit per CPU-s (medians of {args.repeats} interleaved rounds; "
+                  f"site-updates (one site by one time unit) per CPU-s (medians of {args.repeats} interleaved rounds; "
                   f"load {os.getloadavg()[0]:.1f})")
             for c, v in rate.items():
                 print(f"  {c[0]:9s} {c[1]:8s} dt* = {dts[c]:.4f}  {v:.3g}  x{v / base:.2f} vs leapfrog float64"

@@ -249,7 +249,7 @@ def local_slopes(g, t0s, errors):
     :math:`\alpha = -\Delta\ln t_0 / \Delta\ln g` (positive when t0 grows as g falls; a power
     law :math:`t_0 \propto g^{-\alpha}` has it constant), at the geometric mean of the two
     couplings, with the error from the two points' independent errors,
-    :math:`\sqrt{\sigma_1^2 + \sigma_2^2} / |\Delta\ln g|` (:math:`\sigma = ` error / t0).
+    :math:`\sqrt{\sigma_1^2 + \sigma_2^2} / |\Delta\ln g|` (:math:`\sigma` = error / t0).
     Returns ``(g_mid, alpha, alpha_err)`` arrays."""
     g, y, sy = _t0_data(g, t0s, errors)
     order = np.argsort(g)

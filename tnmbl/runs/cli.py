@@ -199,7 +199,8 @@ def cmd_info(args):
         print(f"evolution:  {ev['method']} on {ev['backend']}, dt={ev['dt']}, chi_max={ev['chi_max']}, "
               f"svd_cutoff={ev['svd_cutoff']}, conserve={ev['conserve']}")
     else:  # classical batch
-        extras = "".join(f", {k}={ev[k]}" for k in ("energy_tolerance", "noise_rate") if ev.get(k) is not None)
+        extras = "".join(f", {k}={ev[k]}" for k in ("energy_tolerance", "noise_rate", "precision")
+                         if ev.get(k) is not None)
         print(f"evolution:  {ev['method']} on {ev['backend']}, dt={ev['dt']}{extras}")
     print(f"observables: {', '.join(d['observables'])}")
     print("health:     " + (", ".join(f"{k}={v:.3g}" for k, v in d["health"].items()) or "-"))

@@ -299,7 +299,8 @@ class OperatorEvolution:
                 "daoe_every": e.daoe_every, "conserve": self.conserve, "a": self.a_names, "b": self.b_name,
                 "y": self.y, "connected": self.connected, "output_every_steps": self.n_out,
                 "a_hs_sum": {n: float(self._a[n][2].sum()) for n in self.a_names},
-                "model": self.chain.name, "model_params": self.chain.params, "state": f"operator {self.b_name}_{self.y}",
+                "model": self.chain.name, "model_params": self.chain.params,
+                "state": f"operator {self.b_name}_{self.y}",
                 "versions": versions()}
 
 

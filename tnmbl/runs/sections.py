@@ -17,8 +17,8 @@ import yaml
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from ..engines import METHODS
-from ..evolution.correlations import OPERATORS
 from ..errors import Problem, TnmblError
+from ..evolution.correlations import OPERATORS
 from ..models import MODELS
 from ..observables import ALIASES, OBSERVABLES, get_observable
 from ..states.kinds import STATE_KINDS

@@ -22,8 +22,8 @@ from pydantic import ValidationError
 from ..chain import Chain
 from ..engines import METHODS, accepts, resolve_backend
 from ..engines.methods import default_method, methods_for
-from ..errors import ConfigError, Problem, TnmblError
 from ..engines.operator_tebd import ORDERS as OPERATOR_ORDERS
+from ..errors import ConfigError, Problem, TnmblError
 from ..evolution import resolve_conserve
 from ..evolution.correlations import OPERATORS
 from ..evolution.operator_correlations import is_operator_name

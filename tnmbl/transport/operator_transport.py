@@ -40,8 +40,9 @@ One estimate :math:`Q` (``D`` at a time, or ``kappa`` over a window) per sweep p
 * ``l_star``: the same between the two largest ``l_star`` (``None`` if not varied);
 * ``estimator``: the largest error of :math:`Q` itself over the points used (Green-Kubo window and
   truncation errors; 0 for ``D``);
-* ``truncation`` and ``sum_rule``: the worst discarded weight and the worst charge / energy
-  sum-rule drift over all points (health, not added to the total).
+* ``truncation`` and ``sum_rule``: the worst discarded weight and the worst charge and energy
+  sum-rule drifts over all points (health, not added to the total; the energy sum also moves
+  by the Trotter error of the step, the charge sum by truncation only).
 
 ``value`` is the extrapolated :math:`Q(0)`, ``error`` the quadrature sum of the
 ``gamma_extrapolation``, ``chi``, ``l_star`` and ``estimator`` errors.
@@ -189,8 +190,8 @@ def daoe_budget(summary, quantity="D", observable="density", *, t=None, window=N
                      "chi_max": int(_param(p, "chi_max", base.get("chi_max", 128))),
                      "l_star": _param(p, "l_star", base.get("l_star")), "value": value, "error": err,
                      "truncation_error": float(np.max(p["health_worst"].get("truncation_error", [0.0]))),
-                     "sum_rule": float(max(np.max(p["health_worst"].get(k, [0.0]))
-                                           for k in ("charge_drift", "energy_drift")))})
+                     **{f"{k}_drift": float(np.max(p["health_worst"].get(f"{k}_drift", [0.0])))
+                        for k in ("charge", "energy")}})
     chis = sorted({r["chi_max"] for r in rows})
     lstars = sorted({r["l_star"] for r in rows if r["l_star"] is not None})
     top = [r for r in rows if r["chi_max"] == chis[-1] and (not lstars or r["l_star"] == lstars[-1])
@@ -223,7 +224,7 @@ def daoe_budget(summary, quantity="D", observable="density", *, t=None, window=N
                      "l_star": {"error": l_row, "compared": lstars[-2:] if len(lstars) > 1 else None},
                      "estimator": {"error": est},
                      "truncation": {"max_discarded_weight": max(r["truncation_error"] for r in rows)},
-                     "sum_rule": {"max_drift": max(r["sum_rule"] for r in rows)}},
+                     "sum_rule": {f"max_{k}_drift": max(r[f"{k}_drift"] for r in rows) for k in ("charge", "energy")}},
             "points": rows}
 
 

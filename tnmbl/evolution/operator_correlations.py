@@ -174,6 +174,8 @@ class OperatorEvolution:
         ``tebd4``), ``chi_max``, ``svd_cutoff``, ``gamma``, ``l_star``, ``daoe_every``, ``conserve``
         (``"auto"``: the chain's charge when ``B`` has a definite one).
 
+    Notes
+    -----
     ``meta()["a_hs_sum"]`` is :math:`\sum_x \|A_x\|_{HS}` per operator (Hilbert-Schmidt norms per
     :math:`\sqrt D`): times ``overlap_error`` it bounds the error of :math:`\sum_x C_A(x, t)`.
 

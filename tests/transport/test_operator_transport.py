@@ -3,8 +3,6 @@ integrand of an operator run against exact infinite-temperature evolution, the g
 extrapolation on synthetic data with known answers, and the sweep budget on synthetic profiles
 (known D) and end to end on a small gamma x chi_max sweep."""
 
-import json
-
 import numpy as np
 import pytest
 
@@ -93,7 +91,7 @@ def synthetic_summary(D):
                            "observables": {"density": {"mean": prof, "positions": x}},
                            "health_worst": {"truncation_error": np.full(t.size, 1e-9 * 32 / chi),
                                             "charge_drift": np.full(t.size, 1e-10)}})
-    return {"attrs": {"spec": json.dumps({"evolution": {"l_star": 2}})}, "points": points}
+    return {"attrs": {}, "base": {"l_star": 2}, "points": points}
 
 
 def test_budget_on_synthetic_profiles_with_a_known_D():
@@ -103,7 +101,7 @@ def test_budget_on_synthetic_profiles_with_a_known_D():
     assert abs(b["value"] - 0.5) < 1e-6                # the line through D(gamma) at chi = 32, at gamma = 0
     assert rows["gamma_extrapolation"]["chi_max"] == 32 and len(rows["gamma_extrapolation"]["gammas"]) == 3
     assert abs(rows["chi"]["error"] - 0.01) < 1e-6 and rows["chi"]["compared"] == [16, 32]
-    assert rows["l_star"]["error"] is None              # l_star not varied
+    assert rows["l_star"]["error"] is None and rows["gamma_extrapolation"]["l_star"] == 2  # not varied
     assert abs(rows["truncation"]["max_discarded_weight"] - 2e-9) < 1e-20
     assert abs(b["error"] - np.hypot(rows["gamma_extrapolation"]["error"], 0.01)) < 1e-12
 
@@ -130,3 +128,4 @@ def test_budget_end_to_end_on_a_small_sweep(tmp_path):
     assert sr["max_charge_drift"] == max(np.abs(r["health"]["charge_drift"]).max() for r in by.values())
     assert sr["max_energy_drift"] == max(np.abs(r["health"]["energy_drift"]).max() for r in by.values())
     assert b["error"] >= b["rows"]["gamma_extrapolation"]["error"] > 0
+    assert b["rows"]["gamma_extrapolation"]["l_star"] == 2   # read from the members' config

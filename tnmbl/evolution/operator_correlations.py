@@ -196,6 +196,8 @@ class OperatorEvolution:
         from ..timegrid import default_every, output_grid
         from .rows import number
 
+        if "direction" in options:
+            fail(OptionError, "direction", options["direction"], "set by the correlation driver (schrodinger)")
         a_names = _names("a", a)
         (b_name,) = _names("b", b)
         b_ops, b_pos, b_obs = _operators(chain, "b", b_name)

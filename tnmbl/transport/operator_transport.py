@@ -58,6 +58,7 @@ from pathlib import Path
 import numpy as np
 
 from ..errors import ObservableError, fail
+from ..runs.storage import read_results
 from ..runs.sweep_summary import read_summary
 from .diffusion import diffusion_constant
 from .green_kubo import green_kubo
@@ -178,11 +179,15 @@ def _param(point, key, default=None):
 def daoe_budget(summary, quantity="D", observable="density", *, t=None, window=None, tail="none", degree=1):
     """The error budget (module docstring) of a gamma x chi_max (x l_star) sweep of correlation
     runs, from its ``summary.h5`` (path or :func:`~tnmbl.runs.sweep_summary.read_summary` dict).
-    Points without ``evolution.gamma`` / ``evolution.chi_max`` among their sweep parameters take
-    the value of the base config (``spec``)."""
+    Points without ``evolution.gamma`` / ``evolution.chi_max`` / ``evolution.l_star`` among their
+    sweep parameters take the value the members ran with (the evolution section of the first
+    member's results file, ``members/<id>.h5`` beside the summary; for a dict, its ``"base"``)."""
     s = read_summary(summary) if isinstance(summary, (str, Path)) else summary
-    spec = s["attrs"].get("spec")
-    base = (json.loads(spec) if isinstance(spec, str) else spec or {}).get("evolution", {})
+    base = s.get("base", {})
+    if isinstance(summary, (str, Path)):  # the base config: the evolution section a member ran with
+        member = Path(summary).parent / "members" / f"{s['points'][0]['members'][0]}.h5"
+        if member.exists():
+            base = read_results(member)["attrs"]["config_json"]["evolution"]
     rows = []
     for p in s["points"]:
         value, err = point_estimate(p, quantity, observable, t=t, window=window, tail=tail)

@@ -132,7 +132,7 @@ def test_overrides_are_yaml_values(tmp_path):
 
 def test_not_a_mapping_and_missing_sections():
     assert problems_of([1, 2]) == ["config = [1, 2]: must be a mapping with sections model, state, evolution, "
-                                   "observables, output, seed, description"]
+                                   "observables, output, correlation, seed, description"]
     probs = problems_of({"evolution": {"t_final": 1.0}})
     assert "model: required section is missing" in probs and "state: required section is missing" in probs
 

@@ -5,6 +5,7 @@ every analysis script named in a header exists."""
 import re
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 from tnmbl.runs import runner
@@ -68,5 +69,9 @@ def test_example_validates_has_a_header_and_a_short_version_runs(path, tmp_path)
     assert set(res["observables"]) == set(cfg.observables.names)
     if classical:  # the batch's energy and charge are kept (health: largest per-chain errors)
         assert res["health"]["energy_error"].max() < 1e-3 and res["health"]["charge_error"].max() < 1e-10
+    elif cfg.correlation is not None:  # an evolved operator: DAOE lowers its norm, the charge sum rule holds
+        h = res["health"]
+        assert h["norm"][-1] <= 1 + 1e-12 and h["chi"].max() <= 8
+        assert np.all(np.abs(h["charge_drift"]) <= 1e-10 + np.sqrt(cfg.model.params["L"]) * h["overlap_error"])
     else:
         assert abs(res["health"]["norm"][-1] - 1) < 1e-6

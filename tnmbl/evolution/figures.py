@@ -2,7 +2,8 @@
 ``tnmbl run`` writes next to its results file is the same, via :func:`tnmbl.runs.figure.plot_results`).
 
 Panels, for whichever of these were measured: heat maps (time vs position) of the change of
-the density and of the energy density since t = 0, the energy and density currents vs time
+the density and of the energy density since t = 0 (of a correlation run: the profiles
+themselves, against the distance to the evolved operator), the energy and density currents vs time
 at a quarter, the middle and three quarters of the chain, the batch averages phi (with its
 0.9 level) and current_correlation of classical runs, and the health figures (largest bond
 dimension and accumulated truncation error; for classical batches the energy and charge
@@ -80,11 +81,13 @@ def plot_result(res, out=None, *, dpi=110, title=None):
     for ax, name in zip(axes, maps):
         data, pos = np.asarray(obs[name]), np.asarray(res.positions[name])
         units = res.units.get(name, "")
+        profile = res.dims.get(name) == "distance"  # a correlation profile (correlation runs): itself
         if len(t) > 1 and len(pos) > 1:
-            change = data - data[0]
+            change = data if profile else data - data[0]
             vmax = float(np.max(np.abs(change))) or 1.0
             im = ax.pcolormesh(pos, t, change, shading="nearest", cmap="RdBu_r", vmin=-vmax, vmax=vmax)
-            fig.colorbar(im, ax=ax, label=f"{name}(t) - {name}(0) [{units}]")
+            fig.colorbar(im, ax=ax, label=f"C_{name}(x, t) [{units}]" if profile else
+                         f"{name}(t) - {name}(0) [{units}]")
             ax.set_ylabel(TIME_LABEL)
             if logt:
                 ax.set_yscale("symlog", linthresh=max(t[1], 1e-12))
@@ -92,7 +95,7 @@ def plot_result(res, out=None, *, dpi=110, title=None):
             ax.plot(pos, data[-1] if len(data) else [])
             ax.set_ylabel(f"{name} [{units}]")
         ax.set_xlabel(f"position x of the {res.dims.get(name, 'site')} [lattice spacing]")
-        ax.set_title(f"change of {name}")
+        ax.set_title(f"<{name}_x(t) {res.meta.get('b', 'B')}_y>" if profile else f"change of {name}")
         mark_regions(ax, marks)
     k = len(maps)
     if currents:

@@ -9,10 +9,11 @@ from __future__ import annotations
 
 from ..engines import METHODS
 from ..evolution import Evolution, MixedEvolution
+from ..evolution.operator_correlations import OperatorEvolution
 from ..states import kinds
 from ..states.bubbles import MixedBubble
 from .model_params import factory_kwargs, model_factory
-from .sections import EvolutionSection, ObservablesSection, RunConfig, StateSection
+from .sections import CorrelationSection, EvolutionSection, ObservablesSection, RunConfig, StateSection
 
 
 def build_chain(cfg: RunConfig):
@@ -27,7 +28,10 @@ def chain_from_params(name, params):
 
 
 def build_state(cfg: RunConfig, chain):
-    """The initial state of ``cfg`` on ``chain`` (:mod:`tnmbl.states.kinds`)."""
+    """The initial state of ``cfg`` on ``chain`` (:mod:`tnmbl.states.kinds`); ``None`` for a
+    correlation run (it evolves an operator)."""
+    if cfg.state is None:
+        return None
     return state_from_section(cfg.state, chain, cfg.seed)
 
 
@@ -37,11 +41,19 @@ def state_from_section(st: StateSection, chain, seed=None, *, preview=False):
     return kinds.build_state(st.kind, chain, st.model_dump(exclude={"kind"}), seed=seed, preview=preview)
 
 
-def build_evolution(chain, state, ev: EvolutionSection, obs: ObservablesSection, seed=0):
+def build_evolution(chain, state, ev: EvolutionSection, obs: ObservablesSection, seed=0,
+                    corr: CorrelationSection | None = None):
     """The one :class:`~tnmbl.evolution.Evolution` of a run config (its ``MixedEvolution``
     subclass for a mixed bubble), given the options its method takes (the method table's
     ``takes``): the one place config keys map to the driver; the runner and the validation
-    both build it here."""
+    both build it here. A correlation run (``corr``, no state) gets its
+    :class:`~tnmbl.evolution.operator_correlations.OperatorEvolution` here too."""
+    if corr is not None:
+        a = list(obs.names) if "names" in obs.model_fields_set else [corr.b]
+        return OperatorEvolution(chain, a, corr.b, t_final=ev.t_final, y=corr.y, connected=corr.connected,
+                                 dt=ev.dt, output_dt=obs.output_dt, n_log=obs.n_log, method=ev.method,
+                                 chi_max=ev.chi_max, svd_cutoff=ev.svd_cutoff, gamma=ev.gamma or 0.0,
+                                 l_star=ev.l_star, daoe_every=ev.daoe_every or 1, conserve=ev.conserve)
     driver = MixedEvolution if isinstance(state, MixedBubble) else Evolution
     options = dict(dt=ev.dt, chi_max=ev.chi_max, svd_cutoff=ev.svd_cutoff, conserve=ev.conserve,
                    backend=ev.backend, array_backend=ev.array_backend, observables=list(obs.names),

@@ -122,7 +122,9 @@ def _max_memory(args):
 
 def cmd_validate(args):
     cfg = load_config(args.config, args.set, max_memory=_max_memory(args))
-    print(f"{args.config}: valid ({cfg.model.key}, {cfg.state.kind} state, {cfg.evolution.method}, "
+    what = f"{cfg.state.kind} state" if cfg.state is not None else \
+        f"correlation of {cfg.correlation.b} at infinite temperature"
+    print(f"{args.config}: valid ({cfg.model.key}, {what}, {cfg.evolution.method}, "
           f"t_final = {cfg.evolution.t_final:g}, results -> {cfg.results_path})")
     limit = _max_memory(args) or machine_memory()
     print(f"estimate:   {estimate_config(cfg).text()}" + (f" (limit {size_text(limit)})" if limit else ""))
@@ -166,8 +168,9 @@ def info_dict(path):
         note = (f"running now: {describe_holder(holder if holder.get('pid') else {})}" if holder is not None else
                 f"killed: no process holds its lock; continue it with `tnmbl resume {path}` (from its checkpoint, "
                 "or from t = 0 with the stored rows recomputed and checked)")
+    state = cfg.get("state") or {"correlation": cfg.get("correlation")}  # a correlation run has no state
     return {"path": str(path), "status": status, "note": note,
-            "model": cfg["model"], "state": cfg["state"], "evolution": cfg["evolution"],
+            "model": cfg["model"], "state": state, "evolution": cfg["evolution"],
             "observables": cfg["observables"]["names"], "rows": n, "t_reached": t_reached, "t_final": t_final,
             "progress": (t_reached / t_final if t_final else 1.0) if n else 0.0,
             "started": a.get("started"), "ended": a.get("ended") or None, "seed": a.get("seed"),

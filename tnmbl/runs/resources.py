@@ -112,11 +112,12 @@ def _mps_bonds(L, d, chi):
     return np.minimum(float(chi), float(d) ** np.minimum(k, cap))
 
 
-def estimate(chain, state_section, ev, obs, n_steps, n_rows):
+def estimate(chain, state_section, ev, obs, n_steps, n_rows, *, operator=False):
     """The :class:`Estimate` of a run of ``chain`` with the given (validated) sections, ``n_steps``
-    time steps and ``n_rows`` output rows."""
+    time steps and ``n_rows`` output rows; ``operator``: a correlation run (an operator MPS,
+    local dimension d^2)."""
     spec = METHODS[ev.method]
-    L, d = chain.L, chain.site.dim
+    L, d = chain.L, chain.site.dim ** (2 if operator else 1)
     n_obs = max(1, len(obs.names))
     M = (state_section.M or 1) if state_section is not None else 1
     row_values = n_obs * L * (M if obs.per_chain else 1) + L + 16
@@ -195,4 +196,5 @@ def estimate_config(cfg):
     """The :class:`Estimate` of a validated :class:`~tnmbl.runs.sections.RunConfig` (builds its
     chain, nothing else)."""
     n = n_steps("t_final", cfg.evolution.t_final, cfg.evolution.dt)
-    return estimate(build_chain(cfg), cfg.state, cfg.evolution, cfg.observables, n, _rows(cfg, n))
+    return estimate(build_chain(cfg), cfg.state, cfg.evolution, cfg.observables, n, _rows(cfg, n),
+                    operator=cfg.correlation is not None)

@@ -87,7 +87,7 @@ def make_evolution(cfg: RunConfig):
     try:
         chain = build_chain(cfg)
         state = build_state(cfg, chain)
-        evo = build_evolution(chain, state, cfg.evolution, cfg.observables, cfg.seed)
+        evo = build_evolution(chain, state, cfg.evolution, cfg.observables, cfg.seed, corr=cfg.correlation)
     except TnmblError as exc:
         raise ConfigError([Problem.from_error(exc, suffix=" (raised while building the engine)")]) from None
     return chain, evo

@@ -18,6 +18,7 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator, model_valida
 
 from ..engines import METHODS
 from ..errors import Problem, TnmblError
+from ..evolution.correlations import OPERATORS
 from ..models import MODELS
 from ..observables import ALIASES, OBSERVABLES, get_observable
 from ..states.kinds import STATE_KINDS
@@ -160,6 +161,13 @@ class EvolutionSection(Section):
     threads: int | None = Field(None, ge=1, le=1024, description="TEBD on TeNPy: update the bonds of one Trotter layer "
                                 "on this many threads (the same state bitwise for every value); default: TeNPy's "
                                 "serial engine")
+    gamma: float | None = Field(None, ge=0, description="correlation runs: DAOE damping rate, each operator string "
+                                "weighted by exp(-gamma max(0, l - l_star)) every daoe_every steps (default 0: plain "
+                                "unitary operator evolution); extrapolate gamma -> 0 (a tnmbl sweep)")
+    l_star: int | None = Field(None, ge=1, le=1024, description="correlation runs: DAOE string length left "
+                               "undamped (required with gamma > 0; >= 2 keeps the energy density's sum rule)")
+    daoe_every: int | None = Field(None, ge=1, le=1_000_000, description="correlation runs: apply DAOE after every "
+                                   "daoe_every steps (default 1)")
     stop_when: StopWhenSection | None = Field(None, description="early stop {{observable, above, for_factor}}: "
                                               "stop at the first output row at or after for_factor * t_cross, "
                                               "t_cross the start of the current stretch of rows where the "
@@ -205,6 +213,24 @@ class ObservablesSection(Section):
                                         "total_current (for bootstrap errors, e.g. of t0)")
 
 
+class CorrelationSection(Section):
+    """A correlation run: infinite-temperature profiles <A_x(t) B_y> of one operator B_y evolved in
+    operator space (operator TEBD with DAOE); the A are observables.names, and there is no state."""
+
+    b: str = Field(description="the operator evolved: one of {operators} or a Hermitian site operator `onsite:OP` "
+                   "(e.g. energy_current for the Green-Kubo kappa, density for D)")
+    y: int | None = Field(None, ge=0, description="which of the b operators (index in its list; default the centre "
+                          "one)")
+    connected: bool = Field(True, description="subtract <A_x><B_y> (infinite temperature traces)")
+
+    @field_validator("b")
+    @classmethod
+    def _known_operator(cls, v):
+        if not (v in OPERATORS or (v.startswith("onsite:") and len(v) > 7)):
+            raise ValueError(f"not an operator of correlation runs (or onsite:OP){suggest(v, OPERATORS)}")
+        return v
+
+
 class OutputSection(Section):
     """Where results and checkpoints go."""
 
@@ -221,7 +247,9 @@ class OutputSection(Section):
 
 
 SECTIONS = {"model": ModelSection, "state": StateSection, "evolution": EvolutionSection,
-            "observables": ObservablesSection, "output": OutputSection}
+            "observables": ObservablesSection, "output": OutputSection, "correlation": CorrelationSection}
+#: keys of the evolution section that only correlation runs take
+CORRELATION_ONLY = ("gamma", "l_star", "daoe_every")
 REQUIRED_SECTIONS = ("model", "state", "evolution")
 TOP_KEYS = tuple(SECTIONS) + ("seed", "description")
 
@@ -232,10 +260,11 @@ class RunConfig(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
     model: ModelSection
-    state: StateSection
+    state: StateSection | None = None  # None: a correlation run (no state)
     evolution: EvolutionSection
     observables: ObservablesSection = ObservablesSection()
     output: OutputSection = OutputSection()
+    correlation: CorrelationSection | None = None
     seed: int | None = None
     description: str = ""
     name: str = "run"
@@ -245,8 +274,9 @@ class RunConfig(BaseModel):
         out = {"description": self.description, "seed": self.seed}
         which = {"factory": self.model.factory} if self.model.factory else {"name": self.model.name}
         out["model"] = {**which, **self.model.params}
-        for key in ("state", "evolution", "observables", "output"):
-            out[key] = getattr(self, key).model_dump(exclude_none=key != "output")
+        for key in ("state", "evolution", "observables", "output", "correlation"):
+            if getattr(self, key) is not None:
+                out[key] = getattr(self, key).model_dump(exclude_none=key != "output")
         return out
 
     def to_yaml(self):
@@ -292,6 +322,7 @@ def describe(text):
     return text.format(models=", ".join(f"`{m}`" for m in MODELS),
                        methods=", ".join(f"`{m}`" for m in METHODS),
                        backends=backends, states=", ".join(f"`{k}`" for k in STATE_KINDS),
+                       operators=", ".join(f"`{k}`" for k in OPERATORS),
                        observables=", ".join(f"`{o}`" for o in list(OBSERVABLES) + list(ALIASES))
                        + ", `onsite:OP`, your own: registered with tnmbl.observables.register, or an import path "
                        "`package.module:NAME` of a tnmbl.observables.observable(...)")

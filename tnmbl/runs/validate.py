@@ -22,8 +22,11 @@ from pydantic import ValidationError
 from ..chain import Chain
 from ..engines import METHODS, accepts, resolve_backend
 from ..engines.methods import default_method, methods_for
+from ..engines.operator_tebd import ORDERS as OPERATOR_ORDERS
 from ..errors import ConfigError, Problem, TnmblError
 from ..evolution import resolve_conserve
+from ..evolution.correlations import OPERATORS
+from ..evolution.operator_correlations import is_operator_name
 from ..models import MODELS
 from ..observables import get_observable
 from ..states.kinds import STATE_KINDS, chain_kind
@@ -34,6 +37,7 @@ from .model_params import is_number, model_problems
 from .paths import output_path_problems
 from .resources import estimate, resource_problems
 from .sections import (
+    CORRELATION_ONLY,
     MAX_STEPS,
     REQUIRED_SECTIONS,
     SECTIONS,
@@ -127,8 +131,11 @@ def validate_config(raw, *, name="run", check_build=True, config_path=None, max_
     if not isinstance(description, str):
         problems.append(problem("description", description, "must be a string"))
         description = ""
-    sections, more = validate_sections(raw, SECTIONS, REQUIRED_SECTIONS)
+    correlation_run = isinstance(raw.get("correlation"), dict)
+    required = tuple(k for k in REQUIRED_SECTIONS if k != "state") if correlation_run else REQUIRED_SECTIONS
+    sections, more = validate_sections(raw, SECTIONS, required)
     problems += more
+    problems += correlation_problems(raw, sections)
     if seed is None and raw.get("seed") is None:
         seed = secrets.randbits(32)
 
@@ -164,7 +171,14 @@ def validate_config(raw, *, name="run", check_build=True, config_path=None, max_
     conserve = None
     if "output" in sections:
         problems += output_path_problems(sections["output"], config_path)
-    if check_build and (model_ok or assumed):
+    if check_build and (model_ok or assumed) and correlation_run:
+        bad = {p.key for p in problems}
+        more, conserve = _correlation_build_problems(sections, params, bad, name=assumed, n_total=n_total,
+                                                     n_rows=n_rows_of(n_total, output_dt, sections),
+                                                     max_memory=max_memory)
+        problems += more
+        resolved_ev["backend"] = "tenpy"
+    elif check_build and (model_ok or assumed):
         bad = {p.key for p in problems}
         more, conserve, backend = _build_problems(sections, params, state_ok, bad, name=assumed,
                                                   n_total=n_total, n_rows=n_rows_of(n_total, output_dt, sections),
@@ -187,9 +201,14 @@ def validate_config(raw, *, name="run", check_build=True, config_path=None, max_
     if output.path is None:
         output = output.model_copy(update={"path": f"out/{name}.h5"})
     which = {"factory": sections["model"].factory} if sections["model"].factory else {"name": sections["model"].name}
-    return RunConfig(model=ModelSection(**which, **params), state=sections["state"],
+    corr = sections.get("correlation")
+    if corr is not None:
+        names = obs.names if "names" in obs.model_fields_set else [corr.b]  # default: the autocorrelation
+        obs = obs.model_copy(update={"names": names})
+        ev = ev.model_copy(update={"gamma": ev.gamma or 0.0, "daoe_every": ev.daoe_every or 1})
+    return RunConfig(model=ModelSection(**which, **params), state=sections.get("state"),
                      evolution=ev, observables=obs.model_copy(update={"output_dt": output_dt}),
-                     output=output, seed=seed, description=description, name=name)
+                     output=output, seed=seed, description=description, name=name, correlation=corr)
 
 
 # ---------------------------------------------------------------- building (chain, state, engine)
@@ -352,3 +371,90 @@ def _batch_problems(sections, chain, bad):
         p = _engine_error(exc, sections)
         return [] if p.key in bad else [p]
     return []
+
+
+# ---------------------------------------------------------------- correlation runs (operator evolution)
+
+#: the config path of an error of the correlation driver (:class:`OperatorEvolution`), by the error's key
+CORRELATION_KEYS = {"b": "correlation.b", "operator": "correlation.b", "y": "correlation.y",
+                    "method": "evolution.method", "model": "model.name", "chain": "model.name"}
+#: evolution keys a correlation run does not take (TeNPy operator TEBD, dense measurement)
+NOT_CORRELATION = ("backend", "array_backend", "threads", "stop_when", "energy_tolerance", "noise_rate")
+
+
+def correlation_problems(raw, sections):
+    """The cross-section rules of correlation runs (the ``correlation`` section): no state; the
+    Trotter method ``tebd2`` / ``tebd4`` on TeNPy; the operators A (``observables.names``) from
+    the correlation operators; DAOE keys only in correlation runs."""
+    ev, obs = sections.get("evolution"), sections.get("observables")
+    if not isinstance(raw.get("correlation"), dict):
+        return [problem(f"evolution.{k}", getattr(ev, k), "applies to correlation runs only (operator evolution "
+                        "with DAOE)", "drop it, or add a correlation section") for k in CORRELATION_ONLY
+                if ev is not None and getattr(ev, k) is not None]
+    problems = []
+    if "state" in raw:
+        problems.append(problem("state", raw["state"], "a correlation run has no initial state: it evolves the "
+                                "operator correlation.b at infinite temperature", "drop the state section"))
+    if ev is not None:
+        if ev.method not in OPERATOR_ORDERS:
+            problems.append(problem("evolution.method", ev.method, "correlation runs evolve the operator by "
+                                    f"Suzuki-Trotter TEBD: one of {', '.join(OPERATOR_ORDERS)}",
+                                    "use evolution.method = tebd4 (or tebd2)"))
+        for key in NOT_CORRELATION:
+            value = getattr(ev, key)
+            if value is not None and not (key == "backend" and value == "tenpy"):
+                problems.append(problem(f"evolution.{key}", value, "not taken by correlation runs (operator TEBD "
+                                        "on TeNPy)", "drop it"))
+        if ev.gamma and ev.l_star is None:
+            problems.append(problem("evolution.l_star", None, "DAOE (gamma > 0) needs the string length l_star "
+                                    "left undamped", "e.g. evolution.l_star = 2 (>= 2 keeps the energy density)"))
+    if obs is not None:
+        for i, nm in enumerate(obs.names):
+            if not is_operator_name(nm):
+                problems.append(problem(f"observables.names[{i}]", nm, "correlation runs measure the profiles "
+                                        f"<A_x(t) B_y> of A in {', '.join(OPERATORS)} or onsite:OP",
+                                        "use one of those (entanglement and onsite:... are state observables)"))
+        if obs.per_chain is not None:
+            problems.append(problem("observables.per_chain", obs.per_chain, "classical batches only", "drop it"))
+    return problems
+
+
+def _correlation_build_problems(sections, params, bad, *, name=None, n_total=None, n_rows=1, max_memory=None):
+    """Build the chain and the correlation driver (the operator MPS, no evolution): their errors as
+    problems at their config paths; the memory estimate (operator space: local dimension d^2).
+    Returns ``(problems, conserve)``."""
+    name = name or sections["model"].key
+    try:
+        chain = chain_from_params(name, params)
+    except TnmblError as exc:
+        return [Problem.from_error(exc, "model")], None
+    except (TypeError, ValueError) as exc:
+        return [problem("model", name, f"the factory refused these parameters ({type(exc).__name__}: {exc})")], None
+    ev, obs, corr = sections.get("evolution"), sections.get("observables", ObservablesSection()), \
+        sections.get("correlation")
+    if ev is None or corr is None or any(k.startswith(("evolution.method", "evolution.gamma", "evolution.l_star",
+                                                       "evolution.daoe_every", "observables.names",
+                                                       "correlation.")) for k in bad):
+        return [], None
+    est = estimate(chain, None, ev, obs, n_total or 0, n_rows, operator=True)
+    output = sections.get("output")
+    more = resource_problems(est, max_memory=max_memory, results_path=output.path if output else None)
+    if more:
+        return more, None
+    if "evolution.t_final" in bad or "observables.output_dt" in bad:
+        ev = ev.model_copy(update={"t_final": ev.dt})
+        obs = obs.model_copy(update={"output_dt": None})
+    try:
+        driver = build_evolution(chain, None, ev, obs, corr=corr)
+    except TnmblError as exc:
+        return [correlation_problem(exc, obs, corr)], None
+    return [], driver.conserve
+
+
+def correlation_problem(exc, obs, corr):
+    """The problem an error of the correlation driver stands for, at its config path."""
+    names = obs.names if "names" in obs.model_fields_set else [corr.b]
+    if exc.key == "a":
+        path = f"observables.names[{names.index(exc.value)}]" if exc.value in names else "observables.names"
+        return problem(path, exc.value, exc.rule, exc.fix)
+    return Problem.from_error(exc, key=CORRELATION_KEYS.get(exc.key, f"evolution.{exc.key}"))

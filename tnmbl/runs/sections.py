@@ -153,8 +153,10 @@ class EvolutionSection(Section):
     noise_rate: float | None = Field(None, ge=0, description="classical (rotor): rate of energy-conserving "
                                      "velocity flips per rotor (glassy-dynamics paper, eq. 7); default 0")
     threads: int | None = Field(None, ge=1, le=1024, description="TEBD on TeNPy: update the bonds of one Trotter layer "
-                                "on this many threads (the same state bitwise for every value); default: TeNPy's "
-                                "serial engine")
+                                "on this many threads (the same state bitwise for every value; chains too short to "
+                                "gain run serially); default: the cores the run is allowed ($TNMBL_THREADS or "
+                                "tnmbl run --threads where given, else os.sched_getaffinity; a sweep of N worker "
+                                "processes gives each cores // N)")
     stop_when: StopWhenSection | None = Field(None, description="early stop {{observable, above, for_factor}}: "
                                               "stop at the first output row at or after for_factor * t_cross, "
                                               "t_cross the start of the current stretch of rows where the "

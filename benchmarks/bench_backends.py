@@ -19,11 +19,21 @@ Protocol
    the first method's first contender).
 3. Peak memory: ``tracemalloc`` (NumPy buffers included) over one more step each.
 
+``--crossover`` (issue 14; ``tnmbl.engines.default_backend`` and its README table): tnmbl's
+quimb sweep against tnmbl's TeNPy engine with U(1) on each of ``--threads`` (bond-parallel),
+per ``--sites`` (``xxz:0`` spin-1/2, ``bh:N`` Bose-Hubbard n_max = N), ``--Ls``, ``--chis`` and
+``--methods``, from one saturated state per point; steps are timed in blocks of >= 0.2 s (single
+steps of small chains take milliseconds), round-robin with the order rotating each round; the
+medians of the per-round ratios quimb / TeNPy are printed with the load average. Per (d, L), chi
+doubles until TeNPy wins by ``--stop`` at every thread count. ``--issue-cases``: whole ``evolve``
+runs of XXZ L = 12 at chi_max 64 and an L = 40 domain wall at chi_max 32 on both backends.
+
 BLAS is pinned to one thread (set before NumPy is imported): on this 2-core machine a
 second BLAS thread slows everything down (shared/measured.md).
 
 Run:  python benchmarks/bench_backends.py --problem bh --L 32 --chi 64 --steps 3
       python benchmarks/bench_backends.py --problem xxz --L 64 --chi 128
+      python benchmarks/bench_backends.py --crossover --methods tebd2,tebd4
 Results are appended as JSON lines to ``--out`` (default benchmarks/results/backends.jsonl).
 """
 
@@ -49,9 +59,9 @@ from tnmbl.engines import EngineOptions, QuimbTEBD, TenpyTDVP, TenpyTEBD  # noqa
 DT = 0.05
 
 
-def make_problem(problem, L):
+def make_problem(problem, L, n_max=4):
     if problem == "bh":
-        chain = tnmbl.models.bose_hubbard(L=L, U=1.0, g=0.1, n_max=4)
+        chain = tnmbl.models.bose_hubbard(L=L, U=1.0, g=0.1, n_max=n_max)
         state = tnmbl.states.product(chain, occupations=[2 if x % 2 == 0 else 0 for x in range(L)])
     else:
         chain = tnmbl.models.xxz(L=L, g=1.0, J=0.4, W=2.0, seed=1)
@@ -285,6 +295,104 @@ def measure_currents(problem, L, chi, reps=3):
             "max_diff_quimb_vs_tenpy": float(np.abs(vals_q - vals_t).max())}
 
 
+def parallel_tenpy(chain, state, psi, chi, method, threads):
+    """tnmbl's TeNPy engine with U(1) on ``threads`` (the bond-parallel layers), on a copy of ``psi``."""
+    eng = TenpyTEBD(chain, state, EngineOptions(method=method, dt=DT, chi_max=chi, svd_cutoff=1e-10, conserve=True,
+                                                extra={"threads": threads}))
+    eng.psi = eng.tebd.psi = psi.copy()
+    eng.advance(1)
+    return eng
+
+
+def crossover_point(problem, n_max, L, chi, steps, methods, threads):
+    """quimb (tnmbl's dense sweep) against TeNPy U(1) on ``threads`` from one saturated state,
+    per method: medians of the per-round ratios quimb / TeNPy (> 1: TeNPy faster)."""
+    chain, state = make_problem(problem, L, n_max)
+    base = TenpyTEBD(chain, state, EngineOptions(method="tebd2", dt=DT, chi_max=chi, conserve=True))
+    psi = saturate(base.psi, chi)
+    arrs, _ = dense_tensors(psi)
+    groups = []
+    for method in methods:
+        q = tnmbl_quimb(chain, state, arrs, chi, method)
+        cs = [Contender("quimb", lambda q=q: q.advance(1), None)]
+        for n in threads:
+            e = parallel_tenpy(chain, state, psi, chi, method, n)
+            cs.append(Contender(f"tenpy x{n}", lambda e=e: e.advance(1), None))
+        groups.append((method, cs))
+    for _, cs in groups:  # blocks of >= ~0.2 s: single steps of a few ms are noise
+        for c in cs:
+            t0 = time.perf_counter()
+            c._step()
+            c.block = max(1, round(0.2 / max(time.perf_counter() - t0, 1e-4)))
+            c._step = (lambda f, n: lambda: [f() for _ in range(n)])(c._step, c.block)
+    for r in range(steps):  # round-robin, the order rotating: load from other processes hits all alike
+        for _, cs in groups:
+            for c in cs[r % len(cs):] + cs[:r % len(cs)]:
+                c.step()
+                c.times[-1] /= c.block
+    rows = []
+    for method, cs in groups:
+        q = cs[0].times
+        rows.append({"problem": problem, "d": chain.site.dim, "L": L, "chi_max": chi, "chi_reached": int(max(psi.chi)),
+                     "method": method, "s_per_step": {c.name: statistics.median(c.times) for c in cs},
+                     "quimb_over_tenpy": {c.name: statistics.median(a / b for a, b in zip(q, c.times))
+                                          for c in cs[1:]}, "load": os.getloadavg()[0]})
+    return rows
+
+
+def issue_cases(reps=2):
+    """Whole runs (``evolve``, the four standard observables every 0.5) of the two cases the
+    backend choice was questioned on: XXZ L = 12 at chi_max 64 (chi_max * d = 128) and an
+    L = 40 domain wall at chi_max 32; quimb against TeNPy U(1) on 1 and 2 threads, interleaved."""
+    obs = ["density", "energy_density", "energy_current", "entanglement"]
+    xxz12, wall40 = tnmbl.models.xxz(L=12, g=1.0, J=0.4), tnmbl.models.xxz(L=40, g=1.0, J=0.4)
+    cases = {"XXZ L=12 Neel chi 64": (xxz12, tnmbl.states.neel(xxz12), 64),
+             "XXZ L=40 domain wall chi 32": (wall40, tnmbl.states.domain_wall(wall40, at=20), 32)}
+    rows = []
+    for name, (chain, state, chi) in cases.items():
+        for method in ("tebd2", "tebd4"):
+            runs = {"quimb": dict(backend="quimb"), "tenpy x1": dict(backend="tenpy", threads=1),
+                    "tenpy x2": dict(backend="tenpy", threads=2)}
+            wall, cpu, last = {k: [] for k in runs}, {k: [] for k in runs}, {}
+            for r in range(reps):
+                for k in list(runs)[r % 3:] + list(runs)[:r % 3]:
+                    t0, c0 = time.perf_counter(), time.process_time()
+                    last[k] = tnmbl.evolve(chain, state, method, dt=0.05, t_final=5.0, output_dt=0.5, chi_max=chi,
+                                           observables=obs, **runs[k])
+                    wall[k].append(time.perf_counter() - t0)
+                    cpu[k].append(time.process_time() - c0)
+            diff = float(np.abs(last["quimb"]["density"][-1] - last["tenpy x1"]["density"][-1]).max())
+            row = {"case": name, "method": method, "t_final": 5.0, "dt": 0.05, "wall_s": wall, "cpu_s": cpu,
+                   "quimb_over_tenpy_wall": {k: statistics.median(a / b for a, b in zip(wall["quimb"], wall[k]))
+                                             for k in ("tenpy x1", "tenpy x2")},
+                   "max_density_diff": diff, "load": os.getloadavg()[0]}
+            print(f"{name} {method} t=5: " + ", ".join(f"{k} {statistics.median(v):.2f} s wall "
+                                                      f"({statistics.median(cpu[k]):.2f} CPU)" for k, v in wall.items())
+                  + "; quimb/" + ", quimb/".join(f"{k} {v:.2f}" for k, v in row["quimb_over_tenpy_wall"].items())
+                  + f"; |d<n>| {diff:.1e}; load {row['load']:.1f}", flush=True)
+            rows.append(row)
+    return rows
+
+
+def crossover(args):
+    """The grid of ``--crossover``: per (d, L), chi doubling from 16 until TeNPy wins by
+    ``--stop`` at every thread count (larger chi only widens TeNPy's lead, README)."""
+    out = []
+    for L in args.Ls:
+        for problem, n_max in args.sites:
+            for chi in args.chis:
+                rows = crossover_point(problem, n_max, L, chi, args.steps, args.methods.split(","), args.threads)
+                for r in rows:
+                    print(f"d={r['d']} L={L:3d} chi={chi:4d} (reached {r['chi_reached']:4d}) {r['method']}: "
+                          + ", ".join(f"{k} {v:.3g} s" for k, v in r["s_per_step"].items())
+                          + "; quimb/" + ", quimb/".join(f"{k} {v:.2f}" for k, v in r["quimb_over_tenpy"].items())
+                          + f"  load {r['load']:.1f}", flush=True)
+                out += rows
+                if min(min(r["quimb_over_tenpy"].values()) for r in rows) > args.stop:
+                    break
+    return out
+
+
 def main(argv=None):
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--problem", choices=["bh", "xxz"], default="bh")
@@ -294,8 +402,29 @@ def main(argv=None):
     ap.add_argument("--methods", default="tebd2", help="comma-separated: tebd2,tebd4,tdvp1,tdvp2")
     ap.add_argument("--contenders", default="tnmbl-tenpy-u1,tnmbl-tenpy-dense,tnmbl-quimb,plain-tenpy,plain-quimb")
     ap.add_argument("--measure", action="store_true", help="time measuring the energy current instead")
+    ap.add_argument("--crossover", action="store_true", help="quimb vs TeNPy U(1) (bond-parallel, --threads) over "
+                    "--sites x --Ls x --chis (the default_backend table)")
+    ap.add_argument("--issue-cases", action="store_true", help="whole runs: XXZ L=12 chi 64, L=40 domain wall chi 32")
+    ap.add_argument("--sites", default="xxz:0,bh:2,bh:3,bh:4", help="crossover: problem:n_max, comma-separated")
+    ap.add_argument("--Ls", default="16,64")
+    ap.add_argument("--chis", default="16,32,64,128,256")
+    ap.add_argument("--threads", default="1,2")
+    ap.add_argument("--stop", type=float, default=2.5, help="crossover: next (d, L) once quimb / TeNPy > STOP")
     ap.add_argument("--out", default=os.path.join(os.path.dirname(__file__), "results", "backends.jsonl"))
     args = ap.parse_args(argv)
+    if args.crossover or args.issue_cases:
+        if args.issue_cases:
+            rows = issue_cases()
+        else:
+            args.sites = [(p, int(n)) for p, n in (x.split(":") for x in args.sites.split(","))]
+            args.Ls, args.chis, args.threads = ([int(x) for x in v.split(",")]
+                                                for v in (args.Ls, args.chis, args.threads))
+            rows = crossover(args)
+        os.makedirs(os.path.dirname(args.out), exist_ok=True)
+        with open(args.out, "a") as fh:
+            for r in rows:
+                fh.write(json.dumps(r | {"versions": tnmbl.versions()}) + "\n")
+        return
     if args.measure:
         row = measure_currents(args.problem, args.L, args.chi)
         row["versions"] = tnmbl.versions()

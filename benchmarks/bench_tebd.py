@@ -5,7 +5,8 @@ Problem (issue 2): Bose-Hubbard, L=64, n_max=4, chi_max=128, dt=0.05, U=1, g=0.1
 1. A warm-up with plain TeNPy (dt=0.2, same model) grows the bond dimension until chi_max
    is reached, so both contenders are timed at saturated chi on the *same* MPS.
 2. Blocks of ``--steps`` TEBD2 steps are timed alternately for ``tnmbl`` (an ``Evolution``
-   whose engine is handed a copy of the warmed-up MPS, measuring nothing between steps) and
+   whose engine is handed a copy of the warmed-up MPS, on one thread like plain TeNPy,
+   measuring nothing between steps; bench_parallel_tebd.py times the threads) and
    for plain TeNPy (``TEBDEngine.run_evolution`` on a hand-built ``CouplingMPOModel``); the
    ratio of each pair is recorded and the median reported. Interleaving makes load from
    other processes on the shared machine hit both alike.
@@ -95,7 +96,7 @@ def main():
     # 2. tnmbl vs plain, interleaved
     chain = tnmbl.models.bose_hubbard(a.L, U=U, g=a.g, n_max=a.n_max)
     state = tnmbl.states.product(chain, occupations=occ)
-    ev = tnmbl.Evolution(chain, state, "tebd2", dt=a.dt, t_final=a.dt * 10**6, chi_max=a.chi,
+    ev = tnmbl.Evolution(chain, state, "tebd2", dt=a.dt, t_final=a.dt * 10**6, chi_max=a.chi, threads=1,
                          observables=["density", "energy_density", "energy_current", "entanglement"])
     ev.engine.psi = psi.copy()  # hand the warmed-up state to tnmbl's engine (benchmark only)
     ev.engine.tebd.psi = ev.engine.psi

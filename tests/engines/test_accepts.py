@@ -71,17 +71,21 @@ def test_evolve_quimb_same_results_file_as_tenpy():
     assert q.meta["backend"] == "quimb" and q.meta["array_backend"] == "numpy"
 
 
-def test_default_backend_by_size():
-    from tnmbl.engines import QUIMB_MAX_THETA, default_backend
+def test_default_backend_by_the_measured_crossover():
+    # benchmarks/bench_backends.py --crossover: quimb while chi * d <= 128 (L <= 16) or 96 (longer)
+    from tnmbl.engines import default_backend, quimb_max_theta, reachable_chi
 
+    assert [quimb_max_theta(L) for L in (4, 12, 16, 17, 64, 1000)] == [128, 128, 128, 96, 96, 96]
+    xxz12, xxz64 = tnmbl.models.xxz(L=12, g=1.0), tnmbl.models.xxz(L=64, g=1.0)
+    bh16, bh64 = tnmbl.models.bose_hubbard(L=16, n_max=4), tnmbl.models.bose_hubbard(L=64, n_max=4)  # d = 5
+    assert default_backend("tebd4", xxz12, 64) == "quimb"  # chi * d = 128 on 12 sites: quimb 5x faster
+    assert reachable_chi(xxz12, 1024) == 64 and default_backend("tebd2", xxz12, 1024) == "quimb"  # 2 ** 6
+    assert default_backend("tebd2", xxz64, 48) == "quimb" and default_backend("tebd2", xxz64, 64) == "tenpy"
+    assert default_backend("tebd2", bh16, 16) == "quimb" and default_backend("tebd2", bh16, 32) == "tenpy"
+    assert default_backend("tebd2", bh64, 16) == "quimb" and default_backend("tebd4", bh64, 20) == "tenpy"
+    assert default_backend("tebd2", bh64, 256, array_backend="torch") == "quimb"
+    assert default_backend("tdvp2", xxz12, 8) == "tenpy" and default_backend("exact", xxz12, 8) == "scipy"
     spins, state = WEAK_MODELS["xxz"]
-    bosons, _ = WEAK_MODELS["bose_hubbard"]  # d = 4
-    assert default_backend("tebd2", spins, 32) == "quimb"  # small SVDs: quimb's lean sweep
-    assert default_backend("tebd4", spins, 64) == "tenpy"  # U(1) blocks win
-    assert default_backend("tebd2", bosons, QUIMB_MAX_THETA // 4) == "quimb"
-    assert default_backend("tebd2", bosons, 64) == "tenpy"
-    assert default_backend("tebd2", bosons, 256, array_backend="torch") == "quimb"
-    assert default_backend("tdvp2", spins, 8) == "tenpy" and default_backend("exact", spins, 8) == "scipy"
     res = tnmbl.evolve(spins, state, "tebd2", dt=0.1, t_final=0.2, chi_max=16, observables=["density"])
     assert res.meta["backend"] == "quimb"
 

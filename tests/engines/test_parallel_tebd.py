@@ -3,8 +3,9 @@
 Every bond of a layer is updated by the same operations whatever thread runs it, and the
 norm factors and truncation errors are combined in bond order after the layer, so
 ``threads = 1`` and ``threads = 2`` must give *bitwise* the same MPS, rows and health figures.
-Against TeNPy's own engine (``threads = None``) only 1e-12: TeNPy's SVD is scipy's LAPACK,
-ours numpy's (a different OpenBLAS build), which may round differently.
+Against TeNPy's own ``TEBDEngine`` only 1e-12: TeNPy's SVD is scipy's LAPACK, ours numpy's (a
+different OpenBLAS build), which may round differently. The default ``threads`` is the cores the
+run is allowed (``os.sched_getaffinity``, mocked here), or ``$TNMBL_THREADS``.
 
 The pool is used below its default thresholds (small chi) by lowering them for these tests;
 the default thresholds are tested to fall back to the serial sweep.
@@ -81,10 +82,16 @@ def test_parallel_equals_serial_bitwise(name, method, pool_always):
 
 
 @pytest.mark.parametrize("method", ["tebd2", "tebd4"])
-def test_parallel_equals_tenpy_serial_within_1e12(method, pool_always):
-    # threads=None is TeNPy's own TEBDEngine (scipy SVD); only rounding may differ
-    tenpy, rows0 = run("bose_hubbard", method, None)
+def test_parallel_equals_tenpy_serial_within_1e12(method, pool_always, monkeypatch):
     parallel, rows2 = run("bose_hubbard", method, 2)
+    from tenpy.algorithms.tebd import TEBDEngine
+
+    from tnmbl.engines import tenpy_tebd
+
+    monkeypatch.setattr(tenpy_tebd, "bond_parallel_tebd", lambda psi, model, options, threads:
+                        TEBDEngine(psi, model, options))
+    tenpy, rows0 = run("bose_hubbard", method, 2)  # TeNPy's own engine (scipy SVD): only rounding may differ
+    assert type(tenpy.engine.tebd) is TEBDEngine
     assert parallel.engine.tebd.parallel_layers > 0
     assert abs(abs(tenpy.engine.psi.overlap(parallel.engine.psi)) - 1) < 1e-12
     for a, b in zip(rows0, rows2):
@@ -102,10 +109,13 @@ def test_workers_use_the_gil_releasing_svd(monkeypatch, pool_always):
         return numpy_svd(*args, **kw)
 
     monkeypatch.setattr(np.linalg, "svd", counting)
-    run("xxz", "tebd2", None, t_final=0.2)
-    assert not calls  # TeNPy's own engine: scipy
     run("xxz", "tebd2", 2, t_final=0.2)
     assert calls
+    calls.clear()
+    from tenpy.linalg import np_conserved as npc
+
+    npc.svd_flat(np.eye(3), full_matrices=False)  # outside the engine's updates: TeNPy's own (scipy) SVD
+    assert not calls
 
 
 def test_short_chains_and_small_chi_fall_back_to_serial(monkeypatch):
@@ -170,3 +180,43 @@ def test_mixed_bubble_refuses_threads():
     with pytest.raises(OptionError) as info:
         evolve_mixed(chain, mixed_bubble(chain, (1, 4), "up"), dt=0.1, t_final=0.1, threads=2)
     assert info.value.key == "threads"
+
+
+@pytest.fixture
+def cores(monkeypatch):
+    """A run allowed 3 cores (``os.sched_getaffinity`` mocked), no ``$TNMBL_THREADS``."""
+    monkeypatch.delenv(tp.THREADS_ENV, raising=False)
+    monkeypatch.setattr(tp.os, "sched_getaffinity", lambda pid: {0, 2, 5}, raising=False)
+    return 3
+
+
+def test_default_threads_are_the_cores_the_run_is_allowed(cores, monkeypatch, pool_always):
+    assert tp.default_threads() == cores
+    ev, _ = run("xxz", "tebd2", None, t_final=0.3)  # threads not given: the allowed cores
+    assert ev.engine.threads == ev.engine.tebd.threads == cores and ev.engine.tebd.parallel_layers > 0
+    monkeypatch.setenv(tp.THREADS_ENV, "2")  # a sweep worker's share, or tnmbl run --threads 2
+    assert tp.default_threads() == 2 and run("xxz", "tebd2", None, t_final=0.1)[0].engine.tebd.threads == 2
+    monkeypatch.delenv(tp.THREADS_ENV)
+    monkeypatch.delattr(tp.os, "sched_getaffinity")  # platforms without an affinity mask
+    monkeypatch.setattr(tp.os, "cpu_count", lambda: 7)
+    assert tp.default_threads() == 7
+
+
+@pytest.mark.parametrize("value", ["0", "-2", "two", "1.5"])
+def test_bad_threads_environment_is_refused(cores, monkeypatch, value):
+    monkeypatch.setenv(tp.THREADS_ENV, value)
+    with pytest.raises(OptionError) as info:
+        run("xxz", "tebd2", None, t_final=0.1)
+    assert info.value.key == tp.THREADS_ENV and info.value.value == value
+
+
+def test_explicit_one_thread_runs_serially_and_equals_the_default(cores, pool_always):
+    serial, rows1 = run("bose_hubbard", "tebd2", 1)
+    default, rows3 = run("bose_hubbard", "tebd2", None)
+    assert serial.engine.tebd.threads == 1 and serial.engine.tebd.parallel_layers == 0
+    assert serial.engine.tebd._pool is None  # no pool was ever made
+    assert default.engine.tebd.threads == cores and default.engine.tebd.parallel_layers > 0
+    assert_bitwise(serial.engine.psi, default.engine.psi)
+    for a, b in zip(rows1, rows3):
+        for key in OBSERVABLES:
+            assert np.array_equal(a.values[key], b.values[key]), key

@@ -56,7 +56,8 @@ def test_an_entangled_mps_evolves_as_its_vector(chain):
     """A state that is no product state (the MPS after a TEBD run) evolves on TEBD as its dense
     vector does on the exact engine (to the Trotter error)."""
     prod = tnmbl.states.product(chain, occupations=OCC)
-    first = tnmbl.evolve(chain, prod, "tebd2", dt=0.02, t_final=1.0, output_dt=1.0, observables=["density"])
+    first = tnmbl.evolve(chain, prod, "tebd2", dt=0.02, t_final=1.0, output_dt=1.0, observables=["density"],
+                         backend="tenpy")
     mps = tnmbl.states.from_mps(chain, first.engine.psi, label="after t=1")
     assert first.engine.psi.entanglement_entropy().max() > 0.1
     vec = tnmbl.states.from_vector(chain, mps.dense())

@@ -23,9 +23,10 @@ def test_validate_prints_resolved_config(tmp_path, capsys):
     assert main(["validate", str(path), "--print", "--set", "evolution.chi_max=8"]) == 0
     out = capsys.readouterr().out
     assert "valid (bose_hubbard, bubble state, tebd2" in out and "chi_max: 8" in out
-    # the default backend is resolved by size and written back: chi_max * d = 32 -> quimb, which is dense
+    # the default backend is resolved by size and written back: chi_max * d = 24 -> quimb, which is dense
     assert "backend: quimb" in out and "conserve: false" in out
-    assert main(["validate", str(path), "--print", "--set", "evolution.chi_max=256"]) == 0
+    # L = 6 reaches chi 3 ** 3 = 27 whatever chi_max (quimb); L = 24 reaches 256: TeNPy with U(1)
+    assert main(["validate", str(path), "--print", "--set", "evolution.chi_max=256", "--set", "model.L=24"]) == 0
     out = capsys.readouterr().out
     assert "backend: tenpy" in out and "conserve: true" in out
 

@@ -18,6 +18,7 @@ def problems_of(raw):
 def test_defaults_are_resolved_and_written_back(tmp_path):
     raw = small_config(tmp_path)
     del raw["seed"], raw["observables"]["output_dt"], raw["model"]["n_max"]
+    raw["evolution"]["chi_max"] = 64  # chi * d = 320 (n_max 4): TeNPy (engines.default_backend)
     cfg = validate_config(raw, name="x")
     d = yaml.safe_load(cfg.to_yaml())
     assert d["evolution"]["backend"] == "tenpy" and d["evolution"]["order"] == 2

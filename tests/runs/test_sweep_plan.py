@@ -150,3 +150,18 @@ def test_without_an_ensemble_each_member_reports_its_configs_seed(tmp_path):
     raw["sweep"] = {"points": [{"model.W": 0.5}, {"model.W": 3.0, "seed": 9}]}
     plan = plan_sweep(raw)
     assert [m.seed for m in plan.members] == [m.config["seed"] for m in plan.members] == [5, 9]
+
+
+def test_local_sweep_workers_share_the_cores(monkeypatch):
+    # each of N worker processes gets cores // N TEBD threads ($TNMBL_THREADS, read by default_threads)
+    import os
+
+    from tnmbl.engines import tenpy_parallel as tp
+    from tnmbl.runs.sweep import map_tasks
+
+    monkeypatch.delenv(tp.THREADS_ENV, raising=False)
+    monkeypatch.setattr(tp.os, "sched_getaffinity", lambda pid: set(range(5)), raising=False)
+    got = [res for _, res, _ in map_tasks(os.getenv, [tp.THREADS_ENV] * 3, workers=2)]
+    assert got == ["2"] * 3  # 5 cores // 2 workers
+    assert tp.THREADS_ENV not in os.environ  # the sweep process itself is unchanged afterwards
+    assert [res for _, res, _ in map_tasks(os.getenv, [tp.THREADS_ENV], workers=0)] == [None]  # here: every core

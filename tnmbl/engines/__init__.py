@@ -28,22 +28,50 @@ ARRAY_BACKENDS = {"quimb": ("numpy", "torch", "cupy")}
 """Array libraries each backend can run on (``array_backend`` option); others run on NumPy."""
 
 
-QUIMB_MAX_THETA = 64
-"""Largest ``chi_max * d`` (rows of the two-site SVD) for which TEBD defaults to quimb."""
+QUIMB_MAX_THETA = ((16, 128), (64, 96))
+"""Where TEBD defaults to quimb: ``(L, largest chi * d)`` rows, measured at L = 16 and 64 (and
+checked at L = 32; :func:`default_backend`); a chain of ``L`` sites uses the first row whose
+``L`` is at least its own, longer chains the last row. ``chi * d`` is the number of rows of the
+two-site SVD."""
+
+
+def quimb_max_theta(L):
+    """The largest ``chi * d`` for which TEBD on a chain of ``L`` sites defaults to quimb
+    (:data:`QUIMB_MAX_THETA`)."""
+    return next((theta for length, theta in QUIMB_MAX_THETA if L <= length), QUIMB_MAX_THETA[-1][1])
+
+
+def reachable_chi(chain, chi_max):
+    """The largest bond dimension a run can reach: ``chi_max``, or the largest Schmidt rank of
+    the chain, ``d ** (L // 2)``, where smaller."""
+    return min(chi_max, chain.site.dim ** (chain.L // 2))
 
 
 def default_backend(method, chain, chi_max, array_backend=None):
     """The backend ``evolve`` uses when none is given, from the benchmarks.
 
     TEBD: ``"quimb"`` when an ``array_backend`` (torch / cupy) is asked for, or when
-    ``chi_max * d <= QUIMB_MAX_THETA`` (small SVDs, TeNPy's per-call overhead dominates:
-    quimb 2.8x faster on XXZ L=64 chi 32, 7x on Bose-Hubbard L=8 chi 8); ``"tenpy"``
-    otherwise (U(1) blocks: 1.4x faster on XXZ L=64 chi 64, 1.5x on Bose-Hubbard L=32 chi 32,
-    5-7x at chi 64-128 and 22x on Bose-Hubbard L=32 chi 128). Other methods have one backend.
+    ``chi * d <= quimb_max_theta(L)`` with ``chi = reachable_chi(chain, chi_max)``: at most 128
+    on chains of up to 16 sites, 96 on longer ones (:data:`QUIMB_MAX_THETA`); ``"tenpy"`` (U(1)
+    blocks, bond-parallel on the default threads) otherwise. Other methods have one backend.
+
+    Measured (``benchmarks/bench_backends.py --crossover``, README "Speed: which backend where"):
+    time per step of tnmbl's quimb sweep over TeNPy with U(1), same saturated random MPS,
+    interleaved, medians; spin-1/2 XXZ (d = 2) and Bose-Hubbard n_max = 2, 3, 4 (d = 3, 4, 5),
+    chi 16 - 256. L = 64: quimb / TeNPy 0.12 - 0.43 at chi * d = 32 - 80, 0.74 at 96 (d = 3),
+    1.48 and 1.57 at 128 (d = 2, 4), 2.0 at 160, 2.8 - 7 beyond: the crossover lies at
+    chi * d = 105 - 117 for every d. L = 32: 1.11 and 1.17 at 128 (d = 2, 4). L = 16 (edge bonds
+    below chi_max): 0.70 and 0.71 at chi * d = 128 (d = 2, 4), 1.22 at 160 (d = 5), 1.6 - 2.0 at
+    192 - 256: crossover 134 - 171. tebd4 and tebd2 cross at the same chi * d (ratios within the
+    noise of each other). Two threads changed a ratio only where the parallel layers apply
+    (chi >= 64, long layers: 1.11 -> 1.69 at L = 32, d = 2, chi 64), on TeNPy's side already, so
+    the rule does not depend on them (measured on the loaded 2-core machine). Whole runs of the two cases the old rule
+    (``chi_max * d <= 64``) sent to TeNPy: XXZ L = 12, chi_max 64, t = 5: quimb 3.3x (tebd2) and
+    5x (tebd4) faster; an L = 40 domain wall at chi_max 32: 3.7x (tebd2).
     """
     backends = list(METHODS[method])
     if "quimb" in backends and (array_backend not in (None, "numpy")
-                                or chi_max * chain.site.dim <= QUIMB_MAX_THETA):
+                                or reachable_chi(chain, chi_max) * chain.site.dim <= quimb_max_theta(chain.L)):
         return "quimb"
     return backends[0]
 
@@ -84,4 +112,4 @@ def accepts(method, chain, backend=None):
 __all__ = ["ARRAY_BACKENDS", "MAX_DIM", "METHODS", "QUIMB_MAX_THETA", "ClassicalEngine",
            "Engine", "EngineOptions", "ExactEngine", "MethodSpec", "QuimbTEBD", "SectorBasis", "TenpyTDVP",
            "TenpyTEBD", "accepts", "default_backend", "default_method", "methods_for", "resolve_backend",
-           "supports_conservation"]
+           "quimb_max_theta", "reachable_chi", "supports_conservation"]

@@ -6,11 +6,14 @@ is the same sequence of operations whatever the thread (a copy of TeNPy 1.1.1's
 ``update_bond`` returning its norm factor instead of writing it), and the norm factors and
 truncation errors are combined in bond order after the layer: ``threads = 1`` and
 ``threads = n`` give bitwise the same MPS and health figures. Used by
-:class:`~tnmbl.engines.tenpy_tebd.TenpyTEBD` for ``threads >= 1``.
+:class:`~tnmbl.engines.tenpy_tebd.TenpyTEBD` for every ``threads`` (default
+:func:`default_threads`: the cores the run is allowed; ``threads = 1`` updates the bonds in turn
+on the calling thread).
 """
 
 from __future__ import annotations
 
+import os
 import threading
 import weakref
 from concurrent.futures import ThreadPoolExecutor
@@ -55,11 +58,45 @@ def install_switchable_svd():
             npc.svd_flat = _switchable_svd
 
 
+#: the cores one run is allowed, where set: ``tnmbl run --threads N`` sets it, and a local sweep
+#: sets it to ``cores // N`` in each of its ``N`` worker processes (one place for the rule:
+#: :func:`default_threads`)
+THREADS_ENV = "TNMBL_THREADS"
+
+
+def allowed_cores():
+    """The cores this process may run on (``os.sched_getaffinity``; ``os.cpu_count()`` where the
+    platform has no affinity mask): a batch system's or ``taskset``'s limit counts, not the machine's."""
+    try:
+        return len(os.sched_getaffinity(0))
+    except AttributeError:  # macOS, Windows
+        return os.cpu_count() or 1
+
+
+def default_threads():
+    """The default ``threads`` of TEBD on TeNPy: ``$TNMBL_THREADS`` where set, else every core the
+    run is allowed (:func:`allowed_cores`). Any value gives bitwise the same state; chains too
+    short or bonds too small to gain (``PARALLEL_MIN_BONDS``, ``PARALLEL_MIN_CHI``) run serially."""
+    value = os.environ.get(THREADS_ENV)
+    if value is None or not value.strip():
+        return allowed_cores()
+    try:
+        n = int(value)
+    except ValueError:
+        n = 0
+    if n < 1:
+        fail(OptionError, THREADS_ENV, value, "the cores a run may use: an integer >= 1",
+             f"set {THREADS_ENV} to a positive integer, or unset it (every core the run is allowed)")
+    return n
+
+
 def _threads(threads):
+    """``threads`` as given (an integer >= 1), or :func:`default_threads` for ``None``."""
     if threads is None:
-        return None
+        return default_threads()
     if isinstance(threads, bool) or not isinstance(threads, (int, np.integer)) or threads < 1:
-        fail(OptionError, "threads", threads, "must be an integer >= 1 (or None: TeNPy's serial TEBD)")
+        fail(OptionError, "threads", threads, "must be an integer >= 1 (or None: every core the run is allowed, "
+             f"${THREADS_ENV} where set)")
     return int(threads)
 
 

@@ -10,10 +10,12 @@ Vocabulary translation (tnmbl -> TeNPy):
 ``conserve``        ``LegCharge`` with the chain's U(1) charge, or trivial
 ==================  =====================================================
 
-``threads`` (tebd2 / tebd4): ``None`` runs TeNPy's own ``TEBDEngine`` unchanged; ``n >= 1``
-runs :class:`BondParallelTEBD`, which updates the bonds of one Trotter layer (disjoint pairs of
-sites) on ``n`` worker threads, with the block SVDs through ``numpy.linalg.svd`` (it releases
-the GIL; TeNPy's ``scipy.linalg.svd`` holds it, so threads would not overlap). Each bond's
+``threads`` (tebd2 / tebd4; default :func:`~tnmbl.engines.tenpy_parallel.default_threads`, the
+cores the run is allowed): ``BondParallelTEBD`` (:mod:`~tnmbl.engines.tenpy_parallel`) updates
+the bonds of one Trotter layer (disjoint pairs of sites) on ``threads`` worker threads (in turn
+on the calling thread for ``threads = 1``, or where the chain is too short or chi too small to
+gain), with the block SVDs through ``numpy.linalg.svd`` (it releases the GIL; TeNPy's
+``scipy.linalg.svd`` holds it, so threads would not overlap). Each bond's
 update is the same sequence of operations whatever the thread, and the norm factor and
 truncation errors are combined in bond order after the layer, so ``threads = 1`` and
 ``threads = n`` give bitwise the same MPS and health figures.
@@ -326,16 +328,11 @@ class TenpyTEBD(TebdStepping, TenpyMPSEngine):
                  f"TEBD takes nearest-neighbour chains; this one has range-{chain.max_range} terms",
                  "use method='exact' (small L)")
         super().__init__(chain, state, options)
-        from tenpy.algorithms.tebd import TEBDEngine
-
         self.method = options.method
-        self.threads = _threads(options.extra.get("threads"))
+        self.threads = _threads(options.extra.get("threads"))  # None: the cores the run is allowed
         order = METHOD_SPECS[options.method].order
         tebd_options = {"order": order, "trunc_params": {"chi_max": options.chi_max, "svd_min": options.svd_cutoff}}
-        if self.threads is None:
-            self.tebd = TEBDEngine(self.psi, self.model, tebd_options)
-        else:
-            self.tebd = bond_parallel_tebd(self.psi, self.model, tebd_options, self.threads)
+        self.tebd = bond_parallel_tebd(self.psi, self.model, tebd_options, self.threads)
         # TeNPy reads these on the first step; mark them used so an engine that is built but
         # never advanced does not warn about "unused options" when garbage-collected
         self.tebd.options.touch("order")

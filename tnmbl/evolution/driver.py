@@ -279,7 +279,8 @@ def evolve(chain, state, method=None, *, dt=UNSET, t_final, chi_max=UNSET, svd_c
         state allow it; ``exact`` takes ``conserve`` too), array library of backends that
         run on several (``quimb``: ``numpy`` default, ``torch``, ``cupy``). ``tebd2`` /
         ``tebd4`` on TeNPy take ``threads``: the bonds of one Trotter layer on that many
-        workers (``None``: TeNPy's serial engine; every ``n >= 1`` gives bitwise the same state).
+        workers (every ``n >= 1`` gives bitwise the same state; default ``None``: the cores the
+        run is allowed, :func:`~tnmbl.engines.tenpy_parallel.default_threads`; ``1``: serial).
     beta, energy_tolerance, noise_rate, noise_seed, per_chain, threads, lanes, chunk_outputs, allow_large_dt :
         Classical batches: inverse
         temperature for ``phi`` (default: the state's); stop with

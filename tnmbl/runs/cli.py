@@ -18,6 +18,7 @@ from pathlib import Path
 
 from threadpoolctl import threadpool_limits
 
+from ..engines.tenpy_parallel import THREADS_ENV, default_threads
 from ..errors import ConfigError, ConvergenceError
 from .budget import budget_for_info, budget_lines, error_budget, write_budget
 from .checkpoint import checkpoint_summary
@@ -250,7 +251,7 @@ def cmd_sweep(args):
     plan = load_sweep(args.config, args.set, scheduler=args.scheduler, workers=args.workers,
                       max_memory=_max_memory(args))
     where = plan.scheduler or ("this process" if plan.workers == 0 else
-                               f"{plan.workers or os.cpu_count()} local worker process(es)")
+                               f"{plan.workers or default_threads()} local worker process(es)")
     print(f"{args.config}: {len(plan.points)} point(s) x {plan.n_members} member(s) = {len(plan.members)} runs, "
           f"valid; output {plan.output_dir}; on {where}", flush=True)
     print(f"estimate:   {sweep_estimate_text(plan)}", flush=True)
@@ -294,9 +295,11 @@ def parser():
 
     def with_threads(sp):
         sp.add_argument("--threads", type=int, default=None, metavar="N",
-                        help="BLAS threads (default 1, or $TNMBL_THREADS): on small machines one thread per run "
-                             "is faster for TeNPy / quimb; use the other cores for other runs. Classical batches "
-                             "(numba) use every core unless --threads or $TNMBL_THREADS is given")
+                        help="cores this run uses (default $TNMBL_THREADS, else every core it is allowed, "
+                             "os.sched_getaffinity): TEBD on TeNPy updates the bonds of a Trotter layer on N threads "
+                             "(evolution.threads of the config wins; the same state for every N; short chains "
+                             "run serially), classical batches (numba) run on N threads. BLAS stays at one "
+                             "thread (two slowed TeNPy and quimb down on a 2-core machine)")
 
     def with_memory(sp):
         sp.add_argument("--max-memory", default=None, metavar="SIZE",
@@ -368,16 +371,24 @@ def main(argv=None, *, handle_sigterm=None):
         signal.signal(signal.SIGTERM, _terminate)
     try:
         if hasattr(args, "threads"):
-            explicit = args.threads if args.threads is not None else os.environ.get("TNMBL_THREADS")
-            threads = int(explicit) if explicit is not None else 1
-            if threads < 1:
-                raise ValueError(f"--threads = {threads}: must be >= 1")
-            if explicit is not None:  # classical kernels: numba's thread pool too
-                import numba
+            if args.threads is not None and args.threads < 1:
+                raise ValueError(f"--threads = {args.threads}: must be >= 1")
+            saved = os.environ.get(THREADS_ENV)
+            if args.threads is not None:  # the run's TEBD default (default_threads reads it)
+                os.environ[THREADS_ENV] = str(args.threads)
+            try:
+                threads = default_threads()
+                if args.threads is not None or saved is not None:  # classical kernels: numba's thread pool too
+                    import numba
 
-                numba.set_num_threads(min(threads, numba.config.NUMBA_NUM_THREADS))
-            with threadpool_limits(limits=threads, user_api="blas"):
-                return args.func(args)
+                    numba.set_num_threads(min(threads, numba.config.NUMBA_NUM_THREADS))
+                with threadpool_limits(limits=1, user_api="blas"):
+                    return args.func(args)
+            finally:
+                if saved is None:
+                    os.environ.pop(THREADS_ENV, None)
+                else:
+                    os.environ[THREADS_ENV] = saved
         return args.func(args)
     except ConfigError as exc:
         print(f"tnmbl {args.command}: {exc}", file=sys.stderr)

@@ -159,8 +159,10 @@ class EvolutionSection(Section):
     noise_rate: float | None = Field(None, ge=0, description="classical (rotor): rate of energy-conserving "
                                      "velocity flips per rotor (glassy-dynamics paper, eq. 7); default 0")
     threads: int | None = Field(None, ge=1, le=1024, description="TEBD on TeNPy: update the bonds of one Trotter layer "
-                                "on this many threads (the same state bitwise for every value); default: TeNPy's "
-                                "serial engine")
+                                "on this many threads (the same state bitwise for every value; chains too short to "
+                                "gain run serially); default: the cores the run is allowed ($TNMBL_THREADS or "
+                                "tnmbl run --threads where given, else os.sched_getaffinity; a sweep of N worker "
+                                "processes gives each cores // N)")
     gamma: float | None = Field(None, ge=0, description="correlation runs: DAOE damping rate, each operator string "
                                 "weighted by exp(-gamma max(0, l - l_star)) every daoe_every steps (default 0: plain "
                                 "unitary operator evolution); extrapolate gamma -> 0 (a tnmbl sweep)")

@@ -15,6 +15,7 @@ from pathlib import Path
 import h5py
 from threadpoolctl import threadpool_limits
 
+from ..engines.tenpy_parallel import THREADS_ENV, default_threads
 from ..errors import ConfigError
 from .budget import error_budget, read_budget, write_budget
 from .runner import resume, run
@@ -113,8 +114,12 @@ def map_tasks(fn, tasks, *, scheduler=None, workers=None, client=None):
     """Run ``fn(task)`` for every task; yield ``(index, result, error)`` as each finishes.
 
     ``client`` (a ``distributed.Client``) or ``scheduler`` (its address) runs them on Dask;
-    otherwise a local ``ProcessPoolExecutor`` of ``workers`` processes (default: all cores;
-    ``spawn`` context, BLAS at one thread); ``workers=0`` runs them here, one after another.
+    otherwise a local ``ProcessPoolExecutor`` of ``workers`` processes (default: every core the
+    sweep is allowed, :func:`~tnmbl.engines.tenpy_parallel.default_threads`; ``spawn`` context,
+    BLAS at one thread), each given an equal share of the cores for the members' TEBD threads
+    (``$TNMBL_THREADS = cores // processes``: no oversubscription); ``workers=0`` runs them here,
+    one after another, each on every core. Dask workers share nothing of this: set
+    ``TNMBL_THREADS`` in their environment (default there: every core each worker process is allowed).
     ``fn`` must be importable by the workers (a module-level function).
     """
     tasks = list(tasks)
@@ -128,10 +133,12 @@ def map_tasks(fn, tasks, *, scheduler=None, workers=None, client=None):
             except Exception as exc:  # noqa: BLE001 - reported per task, the others go on
                 yield i, None, exc
         return
-    n = workers or os.cpu_count() or 1
-    saved = {k: os.environ.get(k) for k in BLAS_ENV}
+    cores = default_threads()
+    n = min(workers or cores, max(1, len(tasks)))
+    saved = {k: os.environ.get(k) for k in (*BLAS_ENV, THREADS_ENV)}
     os.environ.update({k: "1" for k in BLAS_ENV})  # inherited by the spawned workers
-    pool = cf.ProcessPoolExecutor(max_workers=min(n, max(1, len(tasks))), mp_context=mp.get_context("spawn"),
+    os.environ[THREADS_ENV] = str(max(1, cores // n))  # each member's share of the cores (TEBD threads)
+    pool = cf.ProcessPoolExecutor(max_workers=n, mp_context=mp.get_context("spawn"),
                                   initializer=_init_worker, initargs=(os.getpid(),))
     finished = False
     try:

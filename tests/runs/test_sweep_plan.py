@@ -165,3 +165,30 @@ def test_local_sweep_workers_share_the_cores(monkeypatch):
     assert got == ["2"] * 3  # 5 cores // 2 workers
     assert tp.THREADS_ENV not in os.environ  # the sweep process itself is unchanged afterwards
     assert [res for _, res, _ in map_tasks(os.getenv, [tp.THREADS_ENV], workers=0)] == [None]  # here: every core
+
+
+def test_edited_point_reruns_once_its_old_results_are_deleted(tmp_path):
+    """A changed member config conflicts with the output folder only while that member's old
+    results exist: delete them and the sweep reruns it, keeping every other member's files."""
+    import copy
+
+    from tnmbl.errors import ConfigError
+    from tnmbl.runs.sweep import plan_sweep, run_sweep
+
+    raw = sweep_raw(tmp_path / "out", members=1, t_final=0.2)
+    raw["sweep"] = {"points": [{"model.W": 0.5}, {"model.W": 3.0}]}
+    first = plan_sweep(raw, name="a", workers=0)
+    assert set(run_sweep(first)["actions"].values()) == {"run"}
+    kept = first.members[0].path
+    stamp = kept.stat().st_mtime_ns
+    edited = copy.deepcopy(raw)
+    edited["sweep"]["points"][1]["evolution.dt"] = 0.05
+    with pytest.raises(ConfigError) as err:
+        run_sweep(plan_sweep(edited, name="a", workers=0))
+    assert "execution.output_dir" in str(err.value) and "p001_m000" in str(err.value)
+    changed = first.members[1].path
+    for p in (changed, changed.with_name(changed.name + ".ckpt")):
+        p.unlink(missing_ok=True)
+    res = run_sweep(plan_sweep(edited, name="a", workers=0))
+    assert res["actions"] == {first.members[0].id: "skipped", first.members[1].id: "run"}
+    assert kept.stat().st_mtime_ns == stamp

@@ -188,6 +188,11 @@ def _map_dask(fn, tasks, scheduler, client):
 
 # ---------------------------------------------------------------- the sweep
 
+def _member_files(path):
+    """A member's results file and its checkpoint."""
+    return (path, path.with_name(path.name + ".ckpt"))
+
+
 def _write_plan(plan):
     plan.output_dir.mkdir(parents=True, exist_ok=True)
     (plan.output_dir / "members").mkdir(exist_ok=True)
@@ -199,11 +204,16 @@ def _write_plan(plan):
     if path.exists():
         old = json.loads(path.read_text())
         old_cfg = {m["id"]: m["config"] for m in old.get("members", [])}
-        changed = [m.id for m in plan.members if m.id in old_cfg and old_cfg[m.id] != m.config]
+        # a member whose config changed conflicts only while results of the old config exist: a
+        # researcher who edits one point and deletes that member's files keeps every other member
+        changed = [m.id for m in plan.members if m.id in old_cfg and old_cfg[m.id] != m.config
+                   and any(p.exists() for p in _member_files(m.path))]
         if changed:
             raise ConfigError([problem("execution.output_dir", str(plan.output_dir), f"holds another sweep (the "
-                                       f"configs of {len(changed)} member(s), e.g. {changed[0]}, differ)",
-                                       "use a new output_dir or delete the folder")])
+                                       f"configs of {len(changed)} member(s), e.g. {changed[0]}, differ and "
+                                       "their results exist)",
+                                       f"use a new output_dir, or delete the changed members' results "
+                                       f"({changed[0]}.h5 and its .ckpt in {plan.output_dir / 'members'})")])
     tmp = path.with_name(path.name + ".tmp")
     tmp.write_text(json.dumps(doc, indent=1, default=str))
     os.replace(tmp, path)

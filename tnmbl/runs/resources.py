@@ -12,7 +12,9 @@ Memory (upper estimates: an MPS is assumed at its largest bond dimension)
 * classical batches: ``M x L`` doubles for each of about 12 arrays (fields, momenta, energies,
   observables accumulated in the kernel).
 
-Time: flops (MPS: ``~12 (d chi)^3`` per bond and Trotter stage; exact: ``~40 d^L L`` per step)
+Time: flops (MPS: ``~12 (d chi)^3`` per bond and Trotter stage, divided by the square of the rough
+number of charge blocks (:func:`charge_sectors`) where TeNPy keeps the U(1) charge; exact:
+``~40 d^L L`` per step)
 or site updates (classical: ``M L`` per step, and per Metropolis sweep or Langevin step of the
 state's preparation) at :data:`FLOP_RATE` / :data:`SITE_RATE` on one core: a rough figure,
 good to a factor of a few, printed by ``tnmbl validate``.
@@ -112,6 +114,24 @@ def _mps_bonds(L, d, chi):
     return np.minimum(float(chi), float(d) ** np.minimum(k, cap))
 
 
+def charge_sectors(d, chi):
+    """Rough number of U(1) charge blocks of a bond of dimension ``chi`` (site dimension ``d``):
+    ``max(1, 0.17 d sqrt(chi))``, fitted to the measured cost of TeNPy's block-sparse TEBD against
+    the dense ``12 (d chi)^3`` (README, bench_parallel_tebd / bench_backends: Bose-Hubbard
+    n_max = 4 at chi 256 and 512 ran 240x and 390x under the dense figure, XXZ at chi 128
+    ~10x); an SVD over ``q`` equal blocks costs ``1 / q^2`` of the dense one."""
+    return max(1.0, 0.17 * d * math.sqrt(chi))
+
+
+def _blocked(chain, ev, operator):
+    """Whether the run keeps the U(1) charge in TeNPy's block-sparse tensors."""
+    if operator or ev.conserve is False or not getattr(chain, "conserves_charge", False):
+        return False
+    from ..engines import resolve_backend
+
+    return resolve_backend(ev.method, chain, ev.chi_max, ev.backend, ev.array_backend, ev.conserve) == "tenpy"
+
+
 def estimate(chain, state_section, ev, obs, n_steps, n_rows, *, operator=False):
     """The :class:`Estimate` of a run of ``chain`` with the given (validated) sections, ``n_steps``
     time steps and ``n_rows`` output rows; ``operator``: a correlation run (an operator MPS,
@@ -148,6 +168,8 @@ def estimate(chain, state_section, ev, obs, n_steps, n_rows, *, operator=False):
     stages = 5 if spec.order == 4 else (3 if ev.method.startswith("tdvp") else 1)
     lo, hi = np.minimum(left, right), np.maximum(left, right)
     flops = n_steps * stages * float(np.sum(12.0 * (d * lo) ** 2 * d * hi))
+    if _blocked(chain, ev, operator):
+        flops /= charge_sectors(d, top) ** 2
     return Estimate(state + two_site + envs, flops / FLOP_RATE, results,
                     {"state": state, "two-site SVD": two_site, "environments": envs},
                     key="evolution.chi_max", value=chi, fix=f"use a smaller evolution.chi_max (chi^2 sets the memory: "

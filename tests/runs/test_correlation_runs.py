@@ -5,6 +5,7 @@ extend == straight, the results file as a Result, and a gamma x chi_max sweep.""
 
 import numpy as np
 import pytest
+from helpers import StopAfter
 from test_run_results import assert_same_rows
 
 from tnmbl import load
@@ -111,26 +112,6 @@ def test_sum_rules_within_the_reported_truncation(tmp_path, gamma):
     assert np.all(np.abs(total - total[0]) <= 1e-4 + res.meta["a_hs_sum"]["energy_density"] * h["overlap_error"])
     if gamma > 0:
         assert h["n_daoe"][-1] == 20 and h["norm"][-1] < h["norm"][1]
-
-
-class StopAfter:
-    """Progress that interrupts the run (like Ctrl-C) after ``n`` rows were written."""
-
-    def __init__(self, n):
-        self.n = n
-
-    def start(self, **kw):
-        pass
-
-    def row(self, row, *, n_rows, total_rows):
-        if n_rows >= self.n:
-            raise KeyboardInterrupt
-
-    def note(self, text):
-        pass
-
-    def finish(self):
-        pass
 
 
 def test_interrupted_run_resumed_equals_uninterrupted_and_extend(tmp_path):

@@ -39,10 +39,10 @@ def state_from_section(st: StateSection, chain, seed=None, *, preview=False):
 
 def build_evolution(chain, state, ev: EvolutionSection, obs: ObservablesSection, seed=0):
     """The one :class:`~tnmbl.evolution.Evolution` of a run config (its ``MixedEvolution``
-    subclass for a mixed bubble), given the options its method takes (the method table's
-    ``takes``): the one place config keys map to the driver; the runner and the validation
-    both build it here."""
-    driver = MixedEvolution if isinstance(state, MixedBubble) else Evolution
+    subclass for a mixed bubble on an MPS method; the exact engine evolves the mixture itself),
+    given the options its method takes (the method table's ``takes``): the one place config keys
+    map to the driver; the runner and the validation both build it here."""
+    driver = MixedEvolution if isinstance(state, MixedBubble) and not METHODS[ev.method].takes_mixed else Evolution
     options = dict(dt=ev.dt, chi_max=ev.chi_max, svd_cutoff=ev.svd_cutoff, conserve=ev.conserve,
                    backend=ev.backend, array_backend=ev.array_backend, observables=list(obs.names),
                    output_dt=obs.output_dt, n_log=obs.n_log, energy_tolerance=ev.energy_tolerance,

@@ -157,6 +157,16 @@ def finish(fig, out, dpi):
     return out
 
 
+def lower_bounds(ax, x, y, *, color="C0", label="lower bound", arrow=0.6):
+    """Draw values that are lower bounds as such: open markers with an upward arrow of
+    ``arrow`` times the value (a fixed factor on log axes), one legend entry ``label``."""
+    x, y = np.atleast_1d(np.asarray(x, float)), np.atleast_1d(np.asarray(y, float))
+    if not len(x):
+        return None
+    return ax.errorbar(x, y, yerr=[np.zeros_like(y), arrow * np.abs(y)], lolims=True, fmt="o", mfc="none",
+                       color=color, capsize=3, label=label)
+
+
 def plot_health(ax, t, health, logt=False):
     """The discarded weight (log scale) and, on a twin axis, the largest bond dimension."""
     ax.semilogy(t, np.maximum(health["truncation_error"], 1e-18), color="C3")

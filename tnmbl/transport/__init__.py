@@ -2,6 +2,6 @@
 correlation profiles (diffusion constants)."""
 
 from .diffusion import Diffusion, diffusion_constant
-from .green_kubo import Conductivity, green_kubo, green_kubo_ensemble
+from .green_kubo import Conductivity, green_kubo, green_kubo_chi, green_kubo_ensemble
 
-__all__ = ["Conductivity", "Diffusion", "diffusion_constant", "green_kubo", "green_kubo_ensemble"]
+__all__ = ["Conductivity", "Diffusion", "diffusion_constant", "green_kubo", "green_kubo_chi", "green_kubo_ensemble"]

@@ -52,6 +52,11 @@ def test_foreign_file_is_refused_naming_it(summary, tmp_path):
     with pytest.raises(resultsio.ResultsFileError, match="not a tnmbl sweep summary") as err:
         load_summary(plan.members[0].path)
     assert err.value.key == str(plan.members[0].path)
+    import tnmbl
+
+    with pytest.raises(resultsio.ResultsFileError) as err:  # and the results reader points to load_summary
+        tnmbl.load(plan.summary_path)
+    assert "load_summary" in err.value.fix
 
 
 def test_to_xarray(summary):

@@ -125,7 +125,9 @@ def ensemble_average(chain, states, *, keep_results=False, **evolve_kwargs):
     sem = {k: (v.std(0, ddof=1) / np.sqrt(n) if n > 1 else np.full(v.shape[1:], np.nan)) for k, v in stack.items()}
     health = {k: np.max([np.abs(r.health[k]) for r in runs], axis=0) for k in first.health}
     meta = {k: v for k, v in first.meta.items() if k not in resultsio.PROCESS_META}
-    meta["ensemble"] = {"n_samples": n, "health": "largest absolute value over the members"}
+    meta["ensemble"] = {"n_samples": n, "health": "largest absolute value over the members",
+                        "states": [r.meta.get("state") for r in runs]}
+    meta["state"] = f"{n} states ({runs[0].meta.get('state')}, ...)" if n > 1 else meta.get("state")
     return EnsembleResult(first.times, {k: v.mean(0) for k, v in stack.items()}, first.positions, health, meta,
                           units=first.units, dims=first.dims, descriptions=first.descriptions, steps=first.steps,
                           sem=sem, n_samples=n, results=runs if keep_results else [], samples=stack)

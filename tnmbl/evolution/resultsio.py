@@ -149,7 +149,9 @@ def read_file(path):
     """:func:`read_layout` of the results file at ``path`` (no lock: a run may be writing it)."""
     with _open(path, "r") as f:
         if _text(f.attrs.get("format")) != FORMAT:
+            summary = _text(f.attrs.get("format")) == "tnmbl-sweep-summary"
             _fail(path, f"not a tnmbl results file (format = {f.attrs.get('format')!r})",
+                  "read a sweep summary with tnmbl.runs.sweep.load_summary" if summary else
                   "give a results file written by `tnmbl run` or Result.save")
         if int(f.attrs.get("format_version", 0)) > FORMAT_VERSION:
             _fail(path, f"format_version {int(f.attrs['format_version'])} is newer than this tnmbl reads "

@@ -82,6 +82,12 @@ def _time_grid(t_max, dt, output_dt):
 class Correlation:
     """Result of a correlation computation.
 
+    :meth:`save` writes the results-file format (``kind = "correlation"``; :func:`tnmbl.load`
+    reads it back), :meth:`to_xarray` the labelled view and :meth:`plot` a figure, all through
+    :meth:`as_result`, the :class:`~tnmbl.Result` with observables ``C_re``, ``C_im``,
+    ``C_error`` (columns at ``distance``, or one ``scalar`` column) and health figures
+    ``truncation_error`` and ``chi``.
+
     Attributes
     ----------
     times : array (n_t,)
@@ -95,12 +101,6 @@ class Correlation:
     chi : array (n_t,)
     meta : dict
         Method, options, ensemble, operators, ``units``: everything needed to reproduce it.
-
-    :meth:`save` writes the results-file format (``kind = "correlation"``; :func:`tnmbl.load`
-    reads it back), :meth:`to_xarray` the labelled view and :meth:`plot` a figure, all through
-    :meth:`as_result`, the :class:`~tnmbl.Result` with observables ``C_re``, ``C_im``,
-    ``C_error`` (columns at ``distance``, or one ``scalar`` column) and health figures
-    ``truncation_error`` and ``chi``.
     """
 
     times: np.ndarray

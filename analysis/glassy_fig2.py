@@ -119,7 +119,7 @@ def plot(rows, fit, level, window, png, comparison=None, slopes=()):
         if np.isfinite(r["t0"]):
             ax1.semilogx(r["times"][1:] / r["t0"], smooth_log(r["times"], r["phi"], window)[1:],
                          label=f"g = {r['g']:g}")
-    ax1.axhline(level, color="gray", lw=0.5, ls=":")
+    ax1.axhline(level, color="gray", lw=0.8, ls=":", label=rf"$\varphi = {level:g}$ (the $t_0$ level)")
     ax1.set(xlabel=r"$t / t_0(g)$", ylabel=r"$\varphi(g, \beta=1, t)$", xlim=(1e-3, 3), ylim=(0, 1))
     ax1.legend(fontsize=8)
     if rows:

@@ -19,8 +19,10 @@ JSON): H = U sum n^2 + g sum (a+ a + h.c.), L = 16, U = 1, n_max = 2; at beta = 
 ensemble is uniform over all occupations 0..n_max (the cutoff is part of the ensemble).
 C(t) = sum_x <j_x(t) j_y(0)> (bulk form, y mid-chain), kappa = 2 int C over the window.
 Times scale with 1/g: t_max = 1.5 / g, window [1.0 / g, t_max], dt = min(0.1, 0.1 / g);
-chi_max 48, and chi 24 as the truncation check (|C(48) - C(24)|). The window must end
-before the edges are felt.
+chi_max 48, and chi 24 as the truncation check: the budget's truncation row is the chi
+difference |kappa(48) - kappa(24)| (:func:`tnmbl.transport.green_kubo_chi`). The window must
+end before the edges are felt. A kappa whose running integral has no plateau in the window
+(``Conductivity.plateau``) is drawn as a lower bound (open marker, upward arrow).
 """
 
 from __future__ import annotations
@@ -32,9 +34,11 @@ from pathlib import Path
 
 import numpy as np
 
+from tnmbl.evolution.figures import lower_bounds
 from tnmbl.runs.storage import read_results
 from tnmbl.runs.sweep import load_sweep
 from tnmbl.transport import green_kubo_ensemble
+from tnmbl.transport.green_kubo import PLATEAU_REL
 
 ROTOR = "runs/sweeps/transport_kappa_rotor.yaml"
 #: the Bose-Hubbard study (see the module docstring): not a run kind yet
@@ -50,8 +54,9 @@ def snap(x, step):
 def rotor_kappa(times, J, L, window):
     """kappa, its errors, C(t) and its statistical error from per-chain total currents ``J`` (n_t, M)."""
     k, C, C_err = green_kubo_ensemble(times, J, L, window=tuple(window))
-    return {"kappa": k.kappa, "error": k.error, "errors": k.errors, "times": np.asarray(times).tolist(),
-            "C": C.tolist(), "C_error": C_err.tolist(), "running": k.running.tolist()}
+    return {"kappa": k.kappa, "error": k.error, "errors": k.errors, "plateau": k.plateau,
+            "times": np.asarray(times).tolist(), "C": C.tolist(), "C_error": C_err.tolist(),
+            "running": k.running.tolist()}
 
 
 def classical(sweep_path, window):
@@ -73,7 +78,7 @@ def classical(sweep_path, window):
 def quantum(q):
     from tnmbl.evolution.correlations import current_autocorrelation
     from tnmbl.models.quantum import bose_hubbard
-    from tnmbl.transport import green_kubo
+    from tnmbl.transport import green_kubo_chi
 
     if len(q["window_g"]) != 2:
         raise SystemExit(f"--quantum-window-g: {q['window_g']}: give two numbers (start, end of the window in g t)")
@@ -92,10 +97,11 @@ def quantum(q):
                                              svd_cutoff=q["svd_cutoff"])
                 for chi in (q["chi_check"], q["chi_max"])}
         c = runs[q["chi_max"]]
-        # truncation error of C: the change from chi_check to chi_max (convergence in chi)
-        dC = np.abs(c.values - runs[q["chi_check"]].values)
-        k = green_kubo(c.times, c.values, window=window, C_error=dC, tail=q["tail"])
+        dC = np.abs(c.values - runs[q["chi_check"]].values)  # the change of C from chi_check to chi_max
+        # the truncation row: |kappa(chi_max) - kappa(chi_check)|
+        k = green_kubo_chi(runs, window=window, tail=q["tail"])
         row = {"g_over_U": ratio, "g": g, "kappa": k.kappa, "error": k.error, "errors": k.errors,
+               "plateau": k.plateau, "kappa_chi_check": k.truncation["kappa_low"], "flags": k.flags,
                "window": list(window), "times": c.times.tolist(), "C": c.values.real.tolist(),
                "C_error": dC.tolist(), "C_error_estimate_bound": c.error_estimate.tolist(),
                "running": k.running.tolist(),
@@ -105,6 +111,12 @@ def quantum(q):
               f"(chi {c.chi.max()}, discarded {c.truncation_error[-1]:.2g}, {row['cpu_s']:.0f} CPU s)", flush=True)
         out.append(row)
     return out
+
+
+def plateaus(rows):
+    """Per row, whether kappa's running integral reached a plateau (rows of older JSON files
+    without ``plateau``: the same rule, ``Conductivity.plateau``, from the stored window error)."""
+    return np.array([r.get("plateau", r["errors"]["window"] < PLATEAU_REL * abs(r["kappa"])) for r in rows], bool)
 
 
 def figure(results, path):
@@ -126,13 +138,10 @@ def figure(results, path):
         x = np.array([r["g_over_U"] for r in q])
         kap = np.array([r["kappa"] for r in q])
         err = np.array([r["error"] for r in q])
-        # plateau reached: the running integral moves by < 5 % over the window
-        ok = np.array([r["errors"]["window"] < 0.05 * r["kappa"] for r in q])
+        ok = plateaus(q)
         ax[1].plot(x, kap, "-", color="C0", lw=0.8)
         ax[1].errorbar(x[ok], kap[ok], yerr=err[ok], fmt="o", color="C0", capsize=3, label="plateau reached")
-        if (~ok).any():
-            ax[1].errorbar(x[~ok], kap[~ok], yerr=err[~ok], fmt="o", mfc="none", color="C0", capsize=3,
-                           label="no plateau: lower bound")
+        lower_bounds(ax[1], x[~ok], kap[~ok], color="C0", label="no plateau: lower bound")
         ax[1].legend(fontsize=7)
         ax[1].set_xscale("log")
         ax[1].set_yscale("log")
@@ -145,8 +154,12 @@ def figure(results, path):
     c = results.get("classical", [])
     if c:
         red = [r["beta"] ** 2 / np.sqrt(r["g"]) for r in c]  # reduced kappa-bar = g^-1/2 beta^2 kappa (paper, sec. 2)
-        ax[2].errorbar([r["beta_g"] for r in c], [f * r["kappa"] for f, r in zip(red, c)],
-                       yerr=[f * r["error"] for f, r in zip(red, c)], fmt="s-", color="C3", capsize=3)
+        x, y = np.array([r["beta_g"] for r in c]), np.array([f * r["kappa"] for f, r in zip(red, c)])
+        err, ok = np.array([f * r["error"] for f, r in zip(red, c)]), plateaus(c)
+        ax[2].plot(x, y, "-", color="C3", lw=0.8)
+        ax[2].errorbar(x[ok], y[ok], yerr=err[ok], fmt="s", color="C3", capsize=3, label="plateau reached")
+        lower_bounds(ax[2], x[~ok], y[~ok], color="C3", label="no plateau: lower bound")
+        ax[2].legend(fontsize=7)
         ax[2].set_xscale("log")
         ax[2].set_yscale("log")
         ax[2].set_xticks([r["beta_g"] for r in c], [f"{r['beta_g']:g}" for r in c])

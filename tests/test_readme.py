@@ -27,7 +27,8 @@ SHORT = [
     [("xxz(32, g=1.0, J=0.5)", "xxz(8, g=1.0, J=0.5)"), ("sites=[10, 16]", "sites=[2, 5]"),
      ("chi_max=128", "chi_max=16"), ("rotor(64, g=1.0)", "rotor(8, g=1.0)"), ("4096", "16"),
      ("t_final=100,", "t_final=10,"), ("window=(50, 100)", "window=(5, 10)"), ("t_max=2.0", "t_max=1.0"),
-     ("window=(1.5, 2.0)", "window=(0.5, 1.0)"), ("window=(0.5, 2.0)", "window=(0.2, 1.0)")],
+     ("window=(1.5, 2.0)", "window=(0.5, 1.0)"), ("window=(0.5, 2.0)", "window=(0.2, 1.0)"),
+     ("in (32, 64)", "in (8, 16)")],
     [("chi_max=64)", "chi_max=16)")],   # operator transport: already small (L = 8)
     [("L=16, g=1.0, J=0.3", "L=8, g=1.0, J=0.3"), ("(6, 10)", "(2, 5)"), ("n_samples=32", "n_samples=3"),
      ("t_final=4.0, chi_max=64", "t_final=0.4, chi_max=16"), ("L=16, U=1.0", "L=8, U=1.0")],

@@ -44,3 +44,21 @@ def test_script_end_to_end_on_small_inputs(tmp_path):
     C = np.array(q["C"])
     np.testing.assert_allclose(C, exact.values.real, atol=1e-2 * np.abs(C).max())  # TEBD2 at dt = 0.1
     assert max(q["truncation_error"]) < 1e-8 and np.isfinite(q["kappa"])
+    # the truncation row is the chi difference of kappa
+    assert q["errors"]["truncation"] == pytest.approx(abs(q["kappa"] - q["kappa_chi_check"]), rel=1e-12, abs=1e-15)
+
+
+def test_kappa_without_plateau_is_drawn_as_a_lower_bound(tmp_path, monkeypatch):
+    import matplotlib.pyplot as plt
+
+    figs = []
+    monkeypatch.setattr(plt, "close", figs.append)  # keep the figure to look at its axes
+    row = {"times": [0.0, 1.0], "running": [0.0, 1.0], "window": [0.5, 1.0], "error": 0.1}
+    q = [dict(row, g_over_U=0.5, g=0.5, kappa=2.0, errors={"window": 0.01}, plateau=True),
+         dict(row, g_over_U=1.0, g=1.0, kappa=9.0, errors={"window": 2.0})]  # old JSON: no "plateau" key
+    kappa.figure({"quantum": q, "quantum_config": {"L": 8, "n_max": 2}}, tmp_path / "k.png")
+    ax = figs[0].axes[1]
+    legend = [t.get_text() for t in ax.get_legend().get_texts()]
+    assert legend == ["plateau reached", "no plateau: lower bound"]
+    assert ax.get_ylabel() == r"$\kappa$ at $\beta = 0$" and ax.get_xlabel() == "g / U"
+    np.testing.assert_array_equal(kappa.plateaus(q), [True, False])

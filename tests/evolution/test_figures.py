@@ -43,3 +43,25 @@ def test_bath_of_the_model_is_marked_and_plain_chains_have_no_marks():
     res = tnmbl.evolve(plain, tnmbl.states.neel(plain), "tebd2", dt=0.05, t_final=0.2, chi_max=8,
                        observables=["density"])
     assert regions(res) == [] and _edges(plot_result(res)) == []
+
+
+def test_log_spaced_times_get_log_time_axes_and_phi_its_level(tmp_path):
+    """A classical batch with n_log output times: every time axis is logarithmic and the phi
+    panel carries the 0.9 level of t0, labelled; evenly spaced times keep linear axes."""
+    from tnmbl.states import classical as cs
+
+    chain = tnmbl.models.rotor(8, 1.0)
+    state = cs.gibbs(chain, 8, beta=1.0, seed=0)
+    res = tnmbl.evolve(chain, state, "leapfrog", dt=0.05, t_final=50.0, n_log=20, observables=["density", "phi"])
+    fig = plot_result(res)
+    time_axes = [ax for ax in fig.axes if ax.get_xlabel().startswith("time t [")]
+    assert time_axes and all(ax.get_xscale() == "log" for ax in time_axes)
+    maps = [ax for ax in fig.axes if ax.get_ylabel().startswith("time t [")]
+    assert maps and all(ax.get_yscale() == "symlog" for ax in maps)
+    (phi_ax,) = [ax for ax in fig.axes if ax.get_title() == "batch averages"]
+    level = [line for line in phi_ax.lines if line.get_label() == "phi = 0.9 (t0 level)"]
+    assert level and set(level[0].get_ydata()) == {0.9}
+    out = res.plot(tmp_path / "log.png")
+    assert out.stat().st_size > 0
+    even = tnmbl.evolve(chain, state, "leapfrog", dt=0.05, t_final=2.0, output_dt=0.5, observables=["phi"])
+    assert all(ax.get_xscale() == "linear" for ax in plot_result(even).axes)

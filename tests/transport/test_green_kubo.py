@@ -5,7 +5,7 @@ import numpy as np
 import pytest
 
 from tnmbl.errors import ObservableError
-from tnmbl.transport import green_kubo, green_kubo_ensemble
+from tnmbl.transport import green_kubo, green_kubo_chi, green_kubo_ensemble
 
 T = np.linspace(0, 10, 401)
 
@@ -49,3 +49,68 @@ def test_ensemble_statistical_error_matches_sample_spread():
     assert abs(res.kappa - 2) < 4 * res.errors["statistical"] + 0.1
     assert 0.05 < res.errors["statistical"] < 0.3  # ~ 2 sqrt(2/M) = 0.14
     assert np.all(C_err > 0)
+
+
+def test_chi_difference_truncation_row_on_known_integrands():
+    # C at chi: e^-t (kappa 2); at chi_low: 1.2 e^-t (kappa 2.4): the row is |2 - 2.4| = 0.4
+    C, C_low = np.exp(-T), 1.2 * np.exp(-T)
+    r = green_kubo(T, C, window=(8, 10), C_low=C_low, chi=64, chi_low=32)
+    assert r.truncation == {"estimate": "chi difference", "kappa_low": pytest.approx(1.2 * r.kappa, rel=1e-12),
+                            "chi": 64, "chi_low": 32}
+    assert r.errors["truncation"] == pytest.approx(0.2 * r.kappa, rel=1e-12)
+    assert abs(r.kappa - 2) < 1e-3 and abs(r.errors["truncation"] - 0.4) < 1e-3
+    assert r.error == pytest.approx(np.sqrt(sum(v**2 for v in r.errors.values())))  # in the quoted error bar
+    assert r.flags and r.flags[0].startswith("truncation") and "raise chi_max" in r.flags[0]  # 0.4 > 0.1 kappa
+    assert r.plateau and not r.lower_bound
+    close = green_kubo(T, C, window=(8, 10), C_low=1.001 * C)
+    assert not close.flags and close.errors["truncation"] == pytest.approx(0.002, rel=1e-3)
+    with pytest.raises(ObservableError, match="either the chi difference"):
+        green_kubo(T, C, window=(8, 10), C_low=C_low, C_error=np.zeros_like(T))
+
+
+def test_no_plateau_is_a_lower_bound():
+    r = green_kubo(T, np.exp(-T / 4), window=(5, 10))  # still growing by 40 % of kappa over the window
+    assert r.lower_bound and any("lower bound" in f for f in r.flags)
+    fig = r.plot()
+    (ax,) = fig.axes
+    assert ax.get_xlabel().startswith("time t [") and ax.get_ylabel() == "kappa(t) [conductivity units]"
+    assert any(t.get_text().startswith("lower bound") for t in ax.get_legend().get_texts())
+
+
+def _corr(values, chi):
+    from tnmbl.evolution.correlations import Correlation
+
+    z = np.zeros(len(T))
+    return Correlation(T, np.zeros(0), values, z, z, z.astype(int), {"chi_max": chi})
+
+
+def test_green_kubo_chi_takes_the_two_largest_chi():
+    runs = [_corr(0.9 * np.exp(-T), 16), _corr(np.exp(-T), 64), _corr(1.05 * np.exp(-T), 32)]
+    r = green_kubo_chi(runs, window=(8, 10))
+    assert r.truncation["chi"] == 64 and r.truncation["chi_low"] == 32
+    assert r.errors["truncation"] == pytest.approx(0.05 * r.kappa, rel=1e-12)
+    same = green_kubo_chi({64: runs[1], 32: runs[2]}, window=(8, 10))
+    assert same.kappa == r.kappa and same.errors == r.errors
+    with pytest.raises(ObservableError, match="two or more chi_max"):
+        green_kubo_chi(runs[:1], window=(8, 10))
+
+
+def test_chi_difference_bounds_the_real_truncation_error():
+    """Bose-Hubbard L = 6 at beta = 0, g = U (truncated hard at chi 6 and 12): kappa converges
+    monotonically in chi, so |kappa(12) - kappa(6)| is at least the error of kappa(12) against
+    the exact trace, and it is far below the integrated per-time error bound."""
+    from tnmbl.evolution.correlations import current_autocorrelation
+    from tnmbl.models.quantum import bose_hubbard
+
+    chain = bose_hubbard(6, U=1.0, g=1.0, n_max=2)
+    kw = dict(total=False, t_max=1.5, dt=0.1, output_dt=0.1)
+    exact = current_autocorrelation(chain, "energy_current", method="exact", **kw)
+    k_exact = green_kubo(exact.times, exact.values, window=(1.0, 1.5)).kappa
+    runs = {chi: current_autocorrelation(chain, "energy_current", trotter="tebd4", chi_max=chi, **kw)
+            for chi in (6, 12)}
+    r = green_kubo_chi(runs, window=(1.0, 1.5))
+    assert abs(r.kappa - k_exact) > 0.1  # truncation matters here
+    error, error_low = abs(r.kappa - k_exact), abs(r.truncation["kappa_low"] - k_exact)
+    assert error <= r.errors["truncation"] <= error + error_low
+    bound = green_kubo(runs[12].times, runs[12].values, window=(1.0, 1.5), C_error=runs[12].error_estimate)
+    assert r.errors["truncation"] < bound.errors["truncation"]

@@ -1,4 +1,4 @@
-"""Exact reference engine: full-Hilbert-space evolution in a conserved-charge sector.
+r"""Exact reference engine: full-Hilbert-space evolution in a conserved-charge sector.
 
 The Hamiltonian is built as a sparse matrix from the same term list as every other engine
 (:func:`tnmbl.chain.hamiltonian_terms`), restricted to the sector of the initial state's
@@ -6,16 +6,26 @@ total charge when the chain conserves it, and the state is evolved with
 ``scipy.sparse.linalg.expm_multiply`` from output time to output time (exact up to
 round-off; ``dt`` only fixes the output grid). Meant for L <= 12 or so: the sector
 dimension is checked against ``max_dim`` before anything is built.
+
+A mixed bubble (:class:`~tnmbl.states.bubbles.MixedBubble`) is evolved exactly as the mixture
+it is: :math:`\rho = \sum_k p_k |k\rangle\langle k|` over the product states ``k`` of the
+bubble sites' occupations (weights :math:`p_k` the product of the local Gibbs weights, the
+background's vectors elsewhere), every :math:`|k\rangle` evolved in the full space at once
+(``psi`` is then ``(dim, K)``) and :math:`\langle O\rangle = \sum_k p_k \langle k(t)|O|k(t)\rangle
+= {\rm Tr}\,\rho(t) O`. Entanglement is not defined for it here (the purification engine
+gives the cut entropy of its purification).
 """
 
 from __future__ import annotations
+
+import itertools
 
 import numpy as np
 import scipy.sparse as sp
 from scipy.sparse.linalg import expm_multiply
 
 from ..chain import hamiltonian_terms
-from ..errors import OptionError, fail
+from ..errors import ObservableError, OptionError, fail
 from .base import Engine
 from .methods import MAX_DIM
 
@@ -98,27 +108,66 @@ class SectorBasis:
         return amp
 
 
+#: largest number of amplitudes (product states x dimension) of a mixed bubble (512 MiB complex)
+MAX_MIXTURE_AMPLITUDES = 2**25
+
+
 class ExactEngine(Engine):
     """Exact evolution (``method="exact"``); see the module docstring."""
 
     method = "exact"
     backend = "scipy"
+    #: takes a mixed bubble (``psi`` then holds one column per product state of the mixture)
+    takes_mixed = True
 
     def __init__(self, chain, state, options, max_dim=MAX_DIM):
         super().__init__(chain, state, options)
         Q = state.total_charge if options.conserve else None
         self.basis = SectorBasis(chain.L, chain.site.charges, Q, max_dim=max_dim)
         self.H = self._assemble(hamiltonian_terms(chain))
-        if state.vectors is None:  # an MPS or dense vector state (tnmbl.states.mps)
+        self.weights = None  # a pure state
+        if getattr(state, "mixed", False):
+            self.psi, self.weights = self._mixture(state)
+        elif state.vectors is None:  # an MPS or dense vector state (tnmbl.states.mps)
             self.psi = np.asarray(state.dense(), complex)[self.basis.codes]
         else:
             self.psi = self.basis.product_state(state.vectors)
-        norm = np.linalg.norm(self.psi)
+        norm = self._norm()
         if abs(norm - 1) > 1e-10:
             fail(OptionError, "conserve", options.conserve,
                  f"the initial state has weight {norm**2:.3g} in the sector Q={Q}",
                  "use conserve=False for states without a definite charge")
         self._cache = {}
+
+    def _mixture(self, state):
+        """Columns ``(dim, K)`` and weights ``(K,)`` of the mixed bubble's product states."""
+        a, b = state.region
+        occupied = [np.flatnonzero(w > 0) for w in state.weights]
+        n_states = int(np.prod([len(o) for o in occupied]))
+        if n_states * self.basis.dim > MAX_MIXTURE_AMPLITUDES:
+            fail(OptionError, "method", "exact", f"the mixed bubble is {n_states} product states of "
+                 f"{self.basis.dim} amplitudes each, above the limit of {MAX_MIXTURE_AMPLITUDES} amplitudes",
+                 "use a smaller bubble or chain, or tnmbl.evolution.evolve_mixed (purification)")
+        combos = itertools.product(*occupied)
+        vectors = np.array(state.background.vectors, complex)
+        eye = np.eye(vectors.shape[1])
+        columns, weights = [], []
+        for combo in combos:
+            vectors[a:b] = eye[list(combo)]
+            columns.append(self.basis.product_state(vectors))
+            weights.append(np.prod([state.weights[x, k] for x, k in enumerate(combo)]))
+        return np.array(columns).T, np.array(weights) / np.sum(weights)
+
+    def _norm(self):
+        if self.weights is None:
+            return np.linalg.norm(self.psi)
+        return float(np.sqrt(self.weights @ (np.abs(self.psi) ** 2).sum(0)))
+
+    def _mean(self, m):
+        """<m> in the current state (pure) or ``Tr rho m`` (mixture)."""
+        if self.weights is None:
+            return np.vdot(self.psi, m @ self.psi).real
+        return float(((m @ self.psi) * self.psi.conj()).sum(0).real @ self.weights)
 
     def _assemble(self, local_ops):
         out = sp.csr_matrix((self.basis.dim, self.basis.dim), dtype=complex)
@@ -138,13 +187,17 @@ class ExactEngine(Engine):
 
     def expect(self, key, local_ops):
         mats = self._ops(key, local_ops)
-        return np.array([np.vdot(self.psi, m @ self.psi).real for m in mats])
+        return np.array([self._mean(m) for m in mats])
 
     def energy(self):
-        return np.vdot(self.psi, self.H @ self.psi).real
+        return self._mean(self.H)
 
     def schmidt_values(self, cut):
         """Schmidt values across the bond between sites ``cut`` and ``cut + 1``."""
+        if self.weights is not None:
+            fail(ObservableError, "entanglement", "mixed bubble", "the exact engine evolves a mixture, "
+                 "whose entanglement it does not define", "drop entanglement, or use "
+                 "tnmbl.evolution.evolve_mixed (the cut entropy of the purification)")
         right_place = self.basis.d ** (self.chain.L - cut - 1)
         left = self.basis.codes // right_place
         right = self.basis.codes % right_place
@@ -171,7 +224,7 @@ class ExactEngine(Engine):
         return np.array(out)
 
     def health(self):
-        return {"truncation_error": 0.0, "chi": 0, "norm": float(np.linalg.norm(self.psi))}
+        return {"truncation_error": 0.0, "chi": 0, "norm": float(self._norm())}
 
     def get_resume_data(self):
         return {"psi": self.psi.copy(), "step": self.step}

@@ -150,6 +150,12 @@ class MethodSpec(Mapping):
         return self[self.backends[0]].probe
 
     @property
+    def takes_mixed(self):
+        """Whether an engine of the method evolves a mixed bubble itself (``exact``: the mixture);
+        the MPS methods run one through the purification driver, ``tnmbl.evolution.evolve_mixed``."""
+        return any(getattr(self[b], "takes_mixed", False) for b in self.backends)
+
+    @property
     def takes(self):
         """Every option the method takes (common ones included)."""
         return COMMON_OPTIONS | self.options

@@ -35,8 +35,12 @@ from ..chain import LocalOp, charge_currents, charge_densities, energy_currents,
 from ..engines.exact_thermal import exact_correlations, exact_expectations
 from ..engines.purification import PurificationCorrelator
 from ..errors import ObservableError, OptionError, fail
+from ..observables.registry import OBSERVABLES
+from ..provenance import versions
 from ..states.mixed import Thermal
 from ..timegrid import n_steps
+from . import resultsio
+from .rows import Result
 
 OPERATORS = {
     "density": charge_densities,
@@ -78,6 +82,12 @@ def _time_grid(t_max, dt, output_dt):
 class Correlation:
     """Result of a correlation computation.
 
+    :meth:`save` writes the results-file format (``kind = "correlation"``; :func:`tnmbl.load`
+    reads it back), :meth:`to_xarray` the labelled view and :meth:`plot` a figure, all through
+    :meth:`as_result`, the :class:`~tnmbl.Result` with observables ``C_re``, ``C_im``,
+    ``C_error`` (columns at ``distance``, or one ``scalar`` column) and health figures
+    ``truncation_error`` and ``chi``.
+
     Attributes
     ----------
     times : array (n_t,)
@@ -90,7 +100,7 @@ class Correlation:
         Accumulated discarded weight of bra and ket.
     chi : array (n_t,)
     meta : dict
-        Method, options, ensemble, operators: everything needed to reproduce it.
+        Method, options, ensemble, operators, ``units``: everything needed to reproduce it.
     """
 
     times: np.ndarray
@@ -100,6 +110,83 @@ class Correlation:
     truncation_error: np.ndarray
     chi: np.ndarray
     meta: dict = field(default_factory=dict)
+
+    @property
+    def scalar(self):
+        """Whether ``values`` is one number per time (an autocorrelation summed over currents)."""
+        return np.ndim(self.values) == 1
+
+    def as_result(self):
+        """This correlation as a :class:`~tnmbl.Result` (see the class docstring)."""
+        n = len(self.times)
+        shape = (n, 1) if self.scalar else np.shape(self.values)
+        pos = np.zeros(1) if self.scalar else np.asarray(self.distance, float)
+        dim = "scalar" if self.scalar else "distance"
+        units = self.meta.get("units", "")
+        values = np.asarray(self.values).reshape(shape)
+        data = {"C_re": values.real.astype(float), "C_im": values.imag.astype(float),
+                "C_error": np.asarray(self.error_estimate, float).reshape(shape)}
+        what = {"C_re": "real part (the symmetrised correlation)", "C_im": "imaginary part",
+                "C_error": "truncation error estimate"}
+        meta = {**{"versions": versions()}, **self.meta, "kind": "correlation"}
+        return Result(np.asarray(self.times, float), data, dict.fromkeys(data, pos),
+                      {"truncation_error": np.asarray(self.truncation_error, float),
+                       "chi": np.asarray(self.chi, float)}, meta, units=dict.fromkeys(data, units),
+                      dims=dict.fromkeys(data, dim),
+                      descriptions={k: f"{v} of {_describe(self.meta)}" for k, v in what.items()})
+
+    @classmethod
+    def from_result(cls, res):
+        """The inverse of :meth:`as_result`."""
+        meta = {k: v for k, v in res.meta.items() if k != "kind"}
+        values = np.asarray(res["C_re"]) + 1j * np.asarray(res["C_im"])
+        err = np.asarray(res["C_error"])
+        scalar = res.dims.get("C_re") == "scalar"
+        distance = np.zeros(0) if scalar else np.asarray(res.positions["C_re"], float)
+        if scalar:
+            values, err = values[:, 0], err[:, 0]
+        return cls(np.asarray(res.times, float), distance, values, err, np.asarray(res.health["truncation_error"]),
+                   np.asarray(res.health["chi"]).astype(int), meta)
+
+    def save(self, path, *, overwrite=False):
+        """Write to ``path`` in the results-file format; :func:`tnmbl.load` reads it back."""
+        return resultsio.save(self.as_result(), path, overwrite=overwrite, kind="correlation")
+
+    @classmethod
+    def from_layout(cls, raw):
+        return cls.from_result(Result.from_layout(raw))
+
+    def to_xarray(self):
+        """:meth:`tnmbl.Result.to_xarray` of :meth:`as_result`: ``C_re``, ``C_im``, ``C_error``
+        over ``time`` and ``distance`` (or ``scalar``), ``health_truncation_error``,
+        ``health_chi``; units on every variable and coordinate, provenance in attrs."""
+        return self.as_result().to_xarray()
+
+    @classmethod
+    def from_xarray(cls, ds):
+        return cls.from_result(Result.from_xarray(ds))
+
+    def plot(self, out=None, *, dpi=110, title=None):
+        """Re C against time with its error estimate (a heat map against distance and time
+        for a profile) and the discarded weight; returns the ``Figure``, or writes a PNG to
+        ``out`` and returns its path."""
+        from .figures import plot_correlation
+
+        return plot_correlation(self, out, dpi=dpi, title=title)
+
+
+def _units(a, b):
+    """Units of ``<A B>`` from the operators' units (a list of LocalOps: operator units)."""
+    def one(x):
+        return OBSERVABLES[x].units if isinstance(x, str) and x in OBSERVABLES else "operator units"
+
+    ua, ub = one(a), one(b)
+    return f"({ua})^2" if ua == ub else f"({ua}) x ({ub})"
+
+
+def _describe(meta):
+    what = meta.get("current") or meta.get("op") or f"<{meta.get('a')}(t) {meta.get('b')}(0)>"
+    return f"{what} ({meta.get('ensemble', '')}, {meta.get('method', '')})"
 
 
 def _check_options(method, options):
@@ -182,7 +269,8 @@ def correlations(chain, a, b=None, *, beta=0.0, ensemble=None, t_max, dt=0.05, o
         static_a, static_b = _static(chain, ens, a_ops, b_ops[y], method, options)
         v = v - np.outer(np.ones(len(v)), static_a * static_b)
     meta.update(method=method, ensemble=ens.label, a=_name(a), b=_name(a if b is None else b), y=y, dt=dt,
-                connected=connected)
+                connected=connected, units=_units(a, a if b is None else b), model=chain.name,
+                model_params=dict(chain.params))
     return Correlation(times, a_pos - b_pos[y], v, err, eps, chi, meta)
 
 
@@ -234,7 +322,8 @@ def current_autocorrelation(chain, current="energy_current", *, beta=0.0, ensemb
     v, err, eps, chi, meta = _run(chain, ens, ops, b, times, steps, dt, method, options, max_truncation_error)
     scale = 1.0 / chain.L if total else 1.0
     meta.update(method=method, ensemble=ens.label, current=_name(current), total=total, dt=dt,
-                normalisation="(1/L) <J(t) J(0)>" if total else "sum_x <j_x(t) j_y(0)>, y mid-chain")
+                normalisation="(1/L) <J(t) J(0)>" if total else "sum_x <j_x(t) j_y(0)>, y mid-chain",
+                units=_units(current, current), model=chain.name, model_params=dict(chain.params))
     return Correlation(times[:len(v)], np.zeros(0), scale * v.sum(axis=1), scale * err.sum(axis=1), eps, chi, meta)
 
 
@@ -262,7 +351,7 @@ def local_autocorrelation(chain, op="density", *, sites=None, beta=0.0, ensemble
         epss.append(c.truncation_error)
         chis.append(c.chi)
         meta = c.meta
-    meta.update(op=_name(op), sites=sites)
+    meta.update(op=_name(op), sites=sites, units=_units(op, op))
     n = min(len(c) for c in cols)
     return Correlation(c.times[:n], pos[sites], np.array([c[:n] for c in cols]).T,
                        np.array([e[:n] for e in errs]).T, np.max([e[:n] for e in epss], axis=0),

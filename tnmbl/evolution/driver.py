@@ -108,9 +108,11 @@ class Evolution:
         if not ok:
             fail(OptionError, "method", method, reason)
         check_options(method, options)
-        if isinstance(state, MixedBubble):  # MixedEvolution hands its background (a product state) here
-            fail(StateError, "state", state.label, "is a mixed bubble: it evolves as a purification MPS",
-                 "use tnmbl.evolution.evolve_mixed (same options and Result)")
+        mixed = isinstance(state, MixedBubble)  # MixedEvolution hands its background (a product state) here
+        if mixed and not spec.takes_mixed:
+            fail(StateError, "state", state.label, f"is a mixed bubble; method {method!r} evolves pure states",
+                 "use method='exact' (small chains), or tnmbl.evolution.evolve_mixed (purification; same options "
+                 "and Result)")
         if getattr(state, "chain", None) is not chain and not (
                 getattr(state, "L", None) == chain.L and chain.site.same_as(state.chain.site)):
             fail(StateError, "state", getattr(state, "label", state), "was built for another chain",
@@ -144,6 +146,10 @@ class Evolution:
         if isinstance(observables, str):
             observables = [observables]
         self.observables = [get_observable(name, chain) for name in observables]
+        if mixed and "entanglement" in observables:
+            fail(OptionError, "observables", "entanglement", "a mixed bubble on the exact engine is a mixture, "
+                 "whose entanglement is not defined here", "drop it, or use tnmbl.evolution.evolve_mixed (the cut "
+                 "entropy of the purification)")
         names = [o.name for o in self.observables]
         if len(set(names)) != len(names):
             fail(OptionError, "observables", names, "each observable may be listed once")

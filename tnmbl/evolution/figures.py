@@ -143,6 +143,13 @@ def plot_result(res, out=None, *, dpi=110, title=None):
     ax.set_xlabel(TIME_LABEL)
     ax.set_title("health")
     fig.suptitle(title if title is not None else res.title(), fontsize=9)
+    return finish(fig, out, dpi)
+
+
+def finish(fig, out, dpi):
+    """Lay out ``fig``; return it (``out`` is ``None``), or write a PNG to ``out`` and return its path."""
+    import matplotlib.pyplot as plt
+
     fig.tight_layout()
     if out is None:
         return fig
@@ -151,3 +158,68 @@ def plot_result(res, out=None, *, dpi=110, title=None):
     fig.savefig(out, dpi=dpi)
     plt.close(fig)
     return out
+
+
+def lower_bounds(ax, x, y, *, color="C0", label="lower bound", arrow=0.6):
+    """Draw values that are lower bounds as such: open markers with an upward arrow of
+    ``arrow`` times the value (a fixed factor on log axes), one legend entry ``label``."""
+    x, y = np.atleast_1d(np.asarray(x, float)), np.atleast_1d(np.asarray(y, float))
+    if not len(x):
+        return None
+    return ax.errorbar(x, y, yerr=[np.zeros_like(y), arrow * np.abs(y)], lolims=True, fmt="o", mfc="none",
+                       color=color, capsize=3, label=label)
+
+
+def plot_health(ax, t, health, logt=False):
+    """The discarded weight (log scale) and, on a twin axis, the largest bond dimension."""
+    ax.semilogy(t, np.maximum(health["truncation_error"], 1e-18), color="C3")
+    ax.set_ylabel("truncation error (accumulated discarded weight)", color="C3")
+    if "chi" in health:
+        ax2 = ax.twinx()
+        ax2.plot(t, health["chi"], color="C0")
+        ax2.set_ylabel("max bond dimension chi", color="C0")
+    if logt:
+        ax.set_xscale("log")
+    ax.set_xlabel(TIME_LABEL)
+    ax.set_title("health")
+
+
+def plot_correlation(corr, out=None, *, dpi=110, title=None):
+    """Figure of a :class:`~tnmbl.evolution.correlations.Correlation`: Re C(t) with its
+    truncation error estimate as a band (a heat map over distance and time for a profile), and
+    the health of the evolution."""
+    import matplotlib.pyplot as plt
+
+    res = corr.as_result()
+    t = np.asarray(res.times, float)
+    units = res.units["C_re"]
+    logt = log_spaced(t)
+    fig, (ax, axh) = plt.subplots(1, 2, figsize=(9.6, 3.8))
+    if corr.scalar:
+        c, err = res["C_re"][:, 0], res["C_error"][:, 0]
+        ax.plot(t, c, color="C0", label="Re C(t)")
+        ax.fill_between(t, c - err, c + err, color="C0", alpha=0.25, lw=0, label="truncation error estimate")
+        ax.axhline(0.0, color="0.5", lw=0.6)
+        ax.set_xlabel(TIME_LABEL)
+        ax.set_ylabel(f"Re C(t) [{units}]")
+        if logt:
+            ax.set_xscale("log")
+        ax.legend(fontsize=7)
+        ax.set_title(corr.meta.get("normalisation") or "autocorrelation", fontsize=9)
+    else:
+        vmax = float(np.max(np.abs(res["C_re"]))) or 1.0
+        im = ax.pcolormesh(res.positions["C_re"], t, res["C_re"], shading="nearest", cmap="RdBu_r",
+                           vmin=-vmax, vmax=vmax)
+        fig.colorbar(im, ax=ax, label=f"Re C(x - y, t) [{units}]")
+        ax.set_xlabel("distance x - y [lattice spacing]")
+        ax.set_ylabel(TIME_LABEL)
+        if logt:
+            ax.set_yscale("symlog", linthresh=max(t[1], 1e-12))
+        ax.set_title(f"<{corr.meta.get('a')}(t) {corr.meta.get('b')}(0)>", fontsize=9)
+    if corr.meta.get("method") == "exact":
+        fig.delaxes(axh)
+        fig.set_figwidth(5.2)
+    else:
+        plot_health(axh, t, res.health, logt)
+    fig.suptitle(title if title is not None else f"{res.title()}, {corr.meta.get('ensemble', '')}", fontsize=9)
+    return finish(fig, out, dpi)

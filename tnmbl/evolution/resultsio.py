@@ -11,9 +11,12 @@ Layout (``format = "tnmbl-results"``, ``format_version = 1``)::
     /observables/<name>         (n, ncol)    attrs: dims, units, description, positions
     /health/<name>              (n,)         truncation_error, chi, norm, energy, ..._drift
     /per_chain/<name>           (n, M)       classical batches: per-chain series
+    /<group>/...                other kinds' arrays (``kind`` attribute): ``/ensemble/sem/<name>``,
+                                ``/ensemble/samples/<name>`` of an ensemble, ``/correlation/...``
     root attrs                  config (resolved YAML; "" for an API result), config_json, versions
                                 (JSON), git_commit, seed, started, ended, status, meta (JSON: the
-                                evolution's method, options, model and state), history (JSON list)
+                                evolution's method, options, model and state), history (JSON list),
+                                kind (absent: a :class:`~tnmbl.Result`; ``ensemble``, ``correlation``)
 
 The committed rows are ``len(/time)``: a reader ignores entries past it (a run killed between
 two datasets of one row). A file written by ``tnmbl run`` and one saved from the
@@ -42,6 +45,8 @@ HEALTH_UNITS = {"truncation_error": "discarded weight (accumulated)", "chi": "bo
                 "charge_drift": "charge", "energy_error": "energy per site (largest over the batch)",
                 "charge_error": "charge (largest over the batch)", "phi": "1", "total_current": "energy / time"}
 """Units of the health figures (and per-chain series) by name."""
+#: the groups of every results file; any other group holds a kind's own arrays (``extra``)
+CORE_GROUPS = ("time", "step", "wall_s", "observables", "health", "per_chain", "error_budget")
 #: keys of ``Result.meta`` that describe one process rather than the evolution (not compared on load)
 PROCESS_META = ("timing", "file")
 
@@ -78,7 +83,8 @@ def health_units(name):
 def read_layout(f):
     """Everything in an open results file ``f`` (committed rows only) as plain Python / NumPy
     objects: ``time``, ``step``, ``wall_s``, ``observables``, ``positions``, ``units``, ``dims``,
-    ``descriptions``, ``health``, ``per_chain``, ``attrs`` (JSON ones decoded), ``n_rows``."""
+    ``descriptions``, ``health``, ``per_chain``, ``attrs`` (JSON ones decoded), ``n_rows``, and
+    ``extra``: the other groups as nested dicts of arrays (a kind's own data, e.g. an ensemble's)."""
     n = len(f["time"])
     out = {"n_rows": n, "time": f["time"][:n], "step": f["step"][:n].astype(int), "wall_s": f["wall_s"][:n]}
     og = f["observables"]
@@ -97,7 +103,14 @@ def read_layout(f):
             v = v.item()
         attrs[k] = _text(v)
     out["attrs"] = attrs
+    out["extra"] = {k: _tree(f[k]) for k in f if k not in CORE_GROUPS}
     return out
+
+
+def _tree(node):
+    if hasattr(node, "keys"):
+        return {k: _tree(node[k]) for k in node}
+    return node[()]
 
 
 def _text(v):
@@ -136,7 +149,9 @@ def read_file(path):
     """:func:`read_layout` of the results file at ``path`` (no lock: a run may be writing it)."""
     with _open(path, "r") as f:
         if _text(f.attrs.get("format")) != FORMAT:
+            summary = _text(f.attrs.get("format")) == "tnmbl-sweep-summary"
             _fail(path, f"not a tnmbl results file (format = {f.attrs.get('format')!r})",
+                  "read a sweep summary with tnmbl.runs.sweep.load_summary" if summary else
                   "give a results file written by `tnmbl run` or Result.save")
         if int(f.attrs.get("format_version", 0)) > FORMAT_VERSION:
             _fail(path, f"format_version {int(f.attrs['format_version'])} is newer than this tnmbl reads "
@@ -152,9 +167,11 @@ def jsonable(obj):
     return json.loads(json.dumps(obj, default=lambda o: o.tolist() if hasattr(o, "tolist") else str(o)))
 
 
-def save(result, path, *, overwrite=False):
+def save(result, path, *, overwrite=False, kind=None, extra=None):
     """Write ``result`` to ``path`` in the results-file format (see the module docstring); the
-    file appears complete or not at all (written beside it, then renamed)."""
+    file appears complete or not at all (written beside it, then renamed). ``kind`` (root
+    attribute) and ``extra`` (``{"group/sub": {name: array}}``) store what another kind of
+    result has beyond a :class:`~tnmbl.Result`; :func:`read_layout` returns them."""
     import h5py
 
     path = Path(path)
@@ -204,6 +221,12 @@ def save(result, path, *, overwrite=False):
                 ds = row_dataset(pg, name, values.shape[1], rows, dims=["time", "chain"], units=health_units(name))
                 ds.resize(n, axis=0)
                 ds[:] = values
+            if kind is not None:
+                f.attrs["kind"] = kind
+            for group, arrays in (extra or {}).items():
+                g = f.require_group(group)
+                for name, values in arrays.items():
+                    g.create_dataset(name, data=np.asarray(values))
         os.replace(tmp, path)
     except BaseException:
         tmp.unlink(missing_ok=True)

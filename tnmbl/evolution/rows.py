@@ -99,7 +99,12 @@ class Result:
     def load(cls, path):
         """The result stored at ``path`` (a results file of ``tnmbl run`` or of :meth:`save`);
         the file's provenance (status, config, history, ...) is in ``meta["file"]``."""
-        return cls(**resultsio.result_fields(resultsio.read_file(path)))
+        return cls.from_layout(resultsio.read_file(path))
+
+    @classmethod
+    def from_layout(cls, raw):
+        """The result of a :func:`~tnmbl.evolution.resultsio.read_layout` dict."""
+        return cls(**resultsio.result_fields(raw))
 
     def same_as(self, other, *, rtol=0.0, atol=0.0):
         """``(True, "")`` when ``other`` has the same times, columns, values (within ``rtol`` /
@@ -207,10 +212,24 @@ class Result:
         return plot_result(self, out, dpi=dpi, title=title)
 
 
+#: the class of each ``kind`` of results file (root attribute; absent: a plain Result)
+KINDS = {"result": "tnmbl.evolution.rows:Result", "ensemble": "tnmbl.evolution.ensembles:EnsembleResult",
+         "correlation": "tnmbl.evolution.correlations:Correlation"}
+
+
 def load(path):
-    """The :class:`Result` stored in a results file, written by ``tnmbl run`` or by
-    :meth:`Result.save` (committed rows only; ``result.engine`` is ``None``)."""
-    return Result.load(path)
+    """The result stored in a results file, written by ``tnmbl run`` or by a ``save`` method
+    (committed rows only; ``result.engine`` is ``None``): a :class:`Result`, or by the file's
+    ``kind`` an :class:`~tnmbl.evolution.EnsembleResult` or a
+    :class:`~tnmbl.evolution.correlations.Correlation`."""
+    import importlib
+
+    raw = resultsio.read_file(path)
+    kind = raw["attrs"].get("kind", "result")
+    if kind not in KINDS:
+        resultsio._fail(path, f"unknown kind {kind!r} (this tnmbl reads {', '.join(KINDS)})", "update tnmbl")
+    module, name = KINDS[kind].split(":")
+    return getattr(importlib.import_module(module), name).from_layout(raw)
 
 
 def _short(v):

@@ -54,6 +54,7 @@ THRESHOLDS = {
     "dt_effect": 1e-3,            # Richardson estimate of the time-step error of the observables
     "energy_drift_per_site": 1e-4,
     "charge_drift_per_site": 1e-6,
+    "kappa_truncation": 0.1,      # Green-Kubo truncation row over |kappa| (tnmbl.transport.green_kubo)
 }
 
 #: order of each method's time-step error (None: no time-step error)

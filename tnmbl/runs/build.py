@@ -44,9 +44,10 @@ def state_from_section(st: StateSection, chain, seed=None, *, preview=False):
 def build_evolution(chain, state, ev: EvolutionSection, obs: ObservablesSection, seed=0,
                     corr: CorrelationSection | None = None):
     """The one :class:`~tnmbl.evolution.Evolution` of a run config (its ``MixedEvolution``
-    subclass for a mixed bubble), given the options its method takes (the method table's
-    ``takes``): the one place config keys map to the driver; the runner and the validation
-    both build it here. A correlation run (``corr``, no state) gets its
+    subclass for a mixed bubble on an MPS method; the exact engine evolves the mixture itself),
+    given the options its method takes (the method table's ``takes``): the one place config keys
+    map to the driver; the runner and the validation both build it here. A correlation run
+    (``corr``, no state) gets its
     :class:`~tnmbl.evolution.operator_correlations.OperatorEvolution` here too."""
     if corr is not None:
         a = list(obs.names) if "names" in obs.model_fields_set else [corr.b]
@@ -54,7 +55,7 @@ def build_evolution(chain, state, ev: EvolutionSection, obs: ObservablesSection,
                                  dt=ev.dt, output_dt=obs.output_dt, n_log=obs.n_log, method=ev.method,
                                  chi_max=ev.chi_max, svd_cutoff=ev.svd_cutoff, gamma=ev.gamma or 0.0,
                                  l_star=ev.l_star, daoe_every=ev.daoe_every or 1, conserve=ev.conserve)
-    driver = MixedEvolution if isinstance(state, MixedBubble) else Evolution
+    driver = MixedEvolution if isinstance(state, MixedBubble) and not METHODS[ev.method].takes_mixed else Evolution
     options = dict(dt=ev.dt, chi_max=ev.chi_max, svd_cutoff=ev.svd_cutoff, conserve=ev.conserve,
                    backend=ev.backend, array_backend=ev.array_backend, observables=list(obs.names),
                    output_dt=obs.output_dt, n_log=obs.n_log, energy_tolerance=ev.energy_tolerance,

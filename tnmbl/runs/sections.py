@@ -78,7 +78,7 @@ class StateSection(Section):
     beta: float | None = Field(None, ge=0, description="`sampled_bubble`, `mixed_bubble`: inverse temperature of "
                                "the bubble's local Gibbs weights (default 0: infinite temperature); `sampled_bubble` "
                                "draws its sites with the run's seed, `mixed_bubble` runs on the purification "
-                               "(method tebd2/tebd4, backend tenpy)")
+                               "(method tebd2/tebd4, backend tenpy) or, as the exact mixture, on method exact")
 
     factory: str | None = Field(None, description="your own initial state: 'package.module:callable', called as "
                                 "callable(chain, **args) (kind `factory`, implied); imported at validation, its "

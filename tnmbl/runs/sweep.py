@@ -64,12 +64,12 @@ from .sweep_plan import (
     member_seeds,
     plan_sweep,
 )
-from .sweep_summary import SUMMARY_FORMAT, aggregate, read_summary
+from .sweep_summary import SUMMARY_FORMAT, SweepSummary, aggregate, load_summary, read_summary
 
 __all__ = ["AggregateSection", "BLAS_ENV", "BudgetSection", "EnsembleSection", "ExecutionSection", "Member",
-           "SUMMARY_FORMAT", "SWEEP_SECTIONS", "SweepPlan", "SweepSection", "aggregate", "describe_point",
-           "load_sweep", "main", "map_tasks", "member_seeds", "plan_sweep", "read_summary", "results_status",
-           "run_member", "run_sweep"]
+           "SUMMARY_FORMAT", "SWEEP_SECTIONS", "SweepPlan", "SweepSection", "SweepSummary", "aggregate",
+           "describe_point", "load_summary", "load_sweep", "main", "map_tasks", "member_seeds", "plan_sweep",
+           "read_summary", "results_status", "run_member", "run_sweep"]
 
 
 def main(argv=None):

@@ -295,7 +295,7 @@ def _build_problems(sections, params, state_ok, bad, *, name=None, n_total=None,
         return problems + [_state_error(exc, st)], None, backend
     if ev is None:
         return problems, None, backend
-    if getattr(state, "mixed", False):  # a mixed bubble runs on TeNPy's purification TEBD, dense, on NumPy
+    if getattr(state, "mixed", False) and not METHODS[ev.method].takes_mixed:  # purification TEBD, dense, NumPy
         for key, value, ok in (("backend", ev.backend, (None, "tenpy")), ("conserve", ev.conserve, ("auto", False)),
                                ("array_backend", ev.array_backend, (None, "numpy"))):
             if value not in ok:

@@ -29,12 +29,22 @@ correlations enter through their real part (the symmetrised correlation; at
 
 * ``window``: half the spread (max - min) of :math:`\kappa(t)` over the window -- how much
   the answer still depends on where the integral is cut;
-* ``truncation``: :math:`2\int_0^{t_{hi}} \delta C\,dt` with ``C_error`` the per-time error
-  estimate of the correlation (MPS truncation; worst case, errors added linearly);
+* ``truncation``: with the correlation at a lower bond dimension (``C_low``, or two runs
+  given to :func:`green_kubo_chi`), the chi difference :math:`|\kappa(\chi) -
+  \kappa(\chi_{low})|` of the two plateau values (same window and tail): how much the answer
+  moved when the bond dimension was halved, the estimate that reflects the data. Otherwise
+  :math:`2\int_0^{t_{hi}} \delta C\,dt` with ``C_error`` the per-time error estimate of the
+  correlation (MPS truncation; worst case, errors added linearly, so usually far larger);
 * ``statistical``: for ensembles, the standard error of :math:`\kappa` over independent
   samples (:func:`green_kubo_ensemble` computes it from per-sample plateaus; with only a
   per-time ``C_stat_error``, the conservative :math:`2\int \sigma_C dt` is used);
 * ``tail``: see above.
+
+**Plateau**: when the running integral still moves by more than :data:`PLATEAU_REL` of
+:math:`\kappa` over the window (``window`` error), no plateau was reached and, for a
+positive decaying integrand, :math:`\kappa` is a lower bound (``Conductivity.lower_bound``):
+figures draw it as one (:meth:`Conductivity.plot`). A truncation row above
+``THRESHOLDS["kappa_truncation"]`` of :math:`|\kappa|` (:mod:`tnmbl.runs.budget`) is flagged.
 """
 
 from __future__ import annotations
@@ -44,9 +54,13 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from ..errors import ObservableError, fail
+from ..evolution.figures import TIME_LABEL, finish, lower_bounds
 from ..observables.classical import green_kubo as ensemble_integrand
+from ..runs.budget import THRESHOLDS
 
 TAILS = ("none", "exponential")
+#: a plateau is reached when the running integral moves by less than this fraction of kappa over the window
+PLATEAU_REL = 0.05
 
 
 @dataclass
@@ -65,6 +79,12 @@ class Conductivity:
     tail : str
     tail_fit : dict
         ``A``, ``tau`` of the exponential tail (empty for ``tail="none"``).
+    truncation : dict
+        How the ``truncation`` row was estimated: ``estimate`` (``"chi difference"``,
+        ``"integrated C_error"`` or ``"none"``), and for the chi difference ``kappa_low``,
+        ``chi``, ``chi_low``.
+    flags : list of str
+        Budget rows above their thresholds, each saying what to change.
     """
 
     kappa: float
@@ -75,6 +95,39 @@ class Conductivity:
     running: np.ndarray
     tail: str = "none"
     tail_fit: dict = field(default_factory=dict)
+    truncation: dict = field(default_factory=dict)
+    flags: list = field(default_factory=list)
+
+    @property
+    def plateau(self):
+        """Whether the running integral moves by less than :data:`PLATEAU_REL` of kappa over the window."""
+        return bool(self.errors["window"] < PLATEAU_REL * abs(self.kappa))
+
+    @property
+    def lower_bound(self):
+        """No plateau: the value is a lower bound (the integral was still growing), not an estimate."""
+        return not self.plateau
+
+    def plot(self, out=None, *, dpi=110, title=None, units="conductivity units"):
+        """The running integral against time with the window shaded and kappa +- error (or, with
+        no plateau, kappa drawn as a lower bound); returns the ``Figure`` or writes a PNG."""
+        import matplotlib.pyplot as plt
+
+        fig, ax = plt.subplots(figsize=(5.6, 3.8))
+        ax.plot(self.times, self.running, color="C0", label=r"running integral $2\int_0^t C$")
+        ax.axvspan(*self.window, color="0.9", label="plateau window")
+        t_mid = 0.5 * sum(self.window)
+        if self.plateau:
+            ax.errorbar([t_mid], [self.kappa], yerr=[self.error], fmt="o", color="C3", capsize=3,
+                        label=f"kappa = {self.kappa:.3g} +- {self.error:.2g}")
+        else:
+            lower_bounds(ax, [t_mid], [self.kappa], color="C3", label=f"lower bound kappa >= {self.kappa:.3g}")
+        ax.set_xlabel(TIME_LABEL)
+        ax.set_ylabel(f"kappa(t) [{units}]")
+        ax.legend(fontsize=7)
+        rows = ", ".join(f"{k} {v:.2g}" for k, v in self.errors.items() if v)
+        ax.set_title(title if title is not None else f"Green-Kubo; errors: {rows or 'none'}", fontsize=8)
+        return finish(fig, out, dpi)
 
 
 def _integral(times, values):
@@ -94,8 +147,38 @@ def _window_mask(times, window):
     return lo, hi, m
 
 
+def _plateau(t, c, m, tail, prefactor):
+    """Plateau value, running integral, tail fit and tail error of one integrand."""
+    running = prefactor * _integral(t, c)
+    with_tail, fit, tail_err = running, {}, 0.0
+    if tail == "exponential":
+        cw, tw = c[m], t[m]
+        if m.sum() < 2 or np.any(cw <= 0):
+            fail(ObservableError, "tail", tail, "the exponential tail needs C(t) > 0 at >= 2 times in the window",
+                 "use tail='none' or move the window")
+        slope, icpt = np.polyfit(tw, np.log(cw), 1)
+        if slope >= 0:
+            fail(ObservableError, "tail", tail, f"C(t) does not decay in the window (slope {slope:.3g} of ln C)",
+                 "use tail='none' or a later window")
+        tau, A = -1.0 / slope, float(np.exp(icpt))
+        added = prefactor * A * tau * np.exp(-t / tau)
+        with_tail = running + added
+        fit = {"A": A, "tau": float(tau)}
+        tail_err = 0.5 * float(np.mean(added[m]))
+    return with_tail[m], running, fit, tail_err
+
+
+def _series(times, C, key="times / C"):
+    t = np.asarray(times, float)
+    c = np.real(np.asarray(C))
+    if t.ndim != 1 or c.shape != t.shape or len(t) < 2 or abs(t[0]) > 1e-12 or np.any(np.diff(t) <= 0):
+        fail(ObservableError, key, (t.shape, c.shape),
+             "need matching 1D arrays, times increasing from 0, at least two points")
+    return t, c
+
+
 def green_kubo(times, C, *, window, C_error=None, C_stat_error=None, tail="none", prefactor=2.0,
-               statistical_error=None):
+               statistical_error=None, C_low=None, chi=None, chi_low=None):
     r"""Green-Kubo conductivity from an autocorrelation sampled at ``times``.
 
     Parameters
@@ -115,46 +198,71 @@ def green_kubo(times, C, *, window, C_error=None, C_stat_error=None, tail="none"
         2 in the papers' convention.
     statistical_error : float, optional
         A statistical error of kappa computed elsewhere (overrides ``C_stat_error``).
+    C_low : array (n,), optional
+        The same correlation at a lower bond dimension ``chi_low`` (``C`` at ``chi``): the
+        truncation row is then :math:`|\kappa(\chi) - \kappa(\chi_{low})|` (instead of
+        ``C_error``, which must not be given too).
     """
-    t = np.asarray(times, float)
-    c = np.real(np.asarray(C))
-    if t.ndim != 1 or c.shape != t.shape or len(t) < 2 or abs(t[0]) > 1e-12 or np.any(np.diff(t) <= 0):
-        fail(ObservableError, "times / C", (t.shape, c.shape),
-             "need matching 1D arrays, times increasing from 0, at least two points")
+    t, c = _series(times, C)
     if tail not in TAILS:
         fail(ObservableError, "tail", tail, f"must be one of {TAILS}")
     lo, hi, m = _window_mask(t, window)
-    running = prefactor * _integral(t, c)
-    with_tail = running.copy()
-    fit = {}
-    tail_err = 0.0
-    if tail == "exponential":
-        cw, tw = c[m], t[m]
-        if m.sum() < 2 or np.any(cw <= 0):
-            fail(ObservableError, "tail", tail, "the exponential tail needs C(t) > 0 at >= 2 times in the window",
-                 "use tail='none' or move the window")
-        slope, icpt = np.polyfit(tw, np.log(cw), 1)
-        if slope >= 0:
-            fail(ObservableError, "tail", tail, f"C(t) does not decay in the window (slope {slope:.3g} of ln C)",
-                 "use tail='none' or a later window")
-        tau, A = -1.0 / slope, float(np.exp(icpt))
-        added = prefactor * A * tau * np.exp(-t / tau)
-        with_tail = running + added
-        fit = {"A": A, "tau": float(tau)}
-        tail_err = 0.5 * float(np.mean(added[m]))
-    plateau = with_tail[m]
+    plateau, running, fit, tail_err = _plateau(t, c, m, tail, prefactor)
     kappa = float(plateau.mean())
     errors = {"window": 0.5 * float(plateau.max() - plateau.min()), "truncation": 0.0, "statistical": 0.0,
               "tail": tail_err}
+    truncation = {"estimate": "none"}
     upto = t <= hi + 1e-12
-    if C_error is not None:
+    if C_low is not None:
+        if C_error is not None:
+            fail(ObservableError, "C_error", "given with C_low", "the truncation row is either the chi "
+                 "difference (C_low) or the integrated error estimate (C_error)", "give one of them")
+        _, c_low = _series(times, C_low, "times / C_low")
+        kappa_low = float(_plateau(t, c_low, m, tail, prefactor)[0].mean())
+        errors["truncation"] = abs(kappa - kappa_low)
+        truncation = {"estimate": "chi difference", "kappa_low": kappa_low, "chi": chi, "chi_low": chi_low}
+    elif C_error is not None:
         errors["truncation"] = prefactor * float(_integral(t[upto], np.abs(np.asarray(C_error, float))[upto])[-1])
+        truncation = {"estimate": "integrated C_error"}
     if statistical_error is not None:
         errors["statistical"] = float(statistical_error)
     elif C_stat_error is not None:
         errors["statistical"] = prefactor * float(_integral(t[upto], np.asarray(C_stat_error, float)[upto])[-1])
     total = float(np.sqrt(sum(v**2 for v in errors.values())))
-    return Conductivity(kappa, total, errors, (lo, hi), t, running, tail, fit)
+    res = Conductivity(kappa, total, errors, (lo, hi), t, running, tail, fit, truncation)
+    limit = THRESHOLDS["kappa_truncation"]
+    if errors["truncation"] > limit * abs(kappa):
+        res.flags.append(f"truncation: {errors['truncation']:.2g} > {limit:g} |kappa| ({truncation['estimate']}); "
+                         "raise chi_max")
+    if res.lower_bound:
+        res.flags.append(f"window: kappa(t) moves by {2 * errors['window']:.2g} over the window (> "
+                         f"{2 * PLATEAU_REL:g} |kappa|): no plateau, kappa is a lower bound; evolve longer")
+    return res
+
+
+def green_kubo_chi(runs, *, window, tail="none", prefactor=2.0):
+    r"""Green-Kubo of the largest-chi run, its truncation row the chi difference to the next.
+
+    ``runs``: correlations (:class:`~tnmbl.evolution.correlations.Correlation`, e.g. of
+    :func:`~tnmbl.evolution.correlations.current_autocorrelation`) of one integrand at two or
+    more bond dimensions, as ``{chi: Correlation}`` or a list (chi read from each
+    ``meta["chi_max"]``). :math:`\kappa` is that of the largest chi; the truncation row is
+    :math:`|\kappa(\chi) - \kappa(\chi_{low})|` with :math:`\chi_{low}` the next largest (e.g.
+    ``chi / 2``), over the output times both reached.
+    """
+    if not isinstance(runs, dict):
+        runs = {r.meta.get("chi_max"): r for r in runs}
+    if len(runs) < 2 or None in runs:
+        fail(ObservableError, "runs", sorted(map(str, runs)), "need correlations at two or more chi_max (each "
+             "with meta['chi_max'])", "pass {chi: Correlation} for chi and e.g. chi / 2")
+    chi, chi_low = sorted(runs, reverse=True)[:2]
+    high, low = runs[chi], runs[chi_low]
+    n = min(len(high.times), len(low.times))
+    if not np.allclose(high.times[:n], low.times[:n]):
+        fail(ObservableError, "runs", f"chi {chi} and {chi_low}", "the correlations have other output times",
+             "run both with the same t_max, dt and output_dt")
+    return green_kubo(high.times[:n], high.values[:n], C_low=low.values[:n], chi=chi, chi_low=chi_low,
+                      window=window, tail=tail, prefactor=prefactor)
 
 
 def green_kubo_ensemble(times, current_chains, L, *, window, tail="none", prefactor=2.0):

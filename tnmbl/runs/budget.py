@@ -156,7 +156,8 @@ def error_budget(path, *, chi_check=False, dt_check=False, thresholds=None):
     for key in cons:
         if not math.isfinite(cons[key]) or cons[key] > th[key]:
             flags.append(f"conservation: max |{key.split('_per')[0]}| / L = {cons[key]:.2e} > {th[key]:.0e}; "
-                         + ("lower dt or use a higher-order scheme (rotor: aba864, DNLS: split4)" if batch else "lower dt or raise chi_max"))
+                         + ("lower dt or use a higher-order scheme (rotor: aba864, DNLS: split4)" if batch
+                            else "lower dt or raise chi_max"))
     return {"truncation": trunc, "time_step": step, "conservation": cons, "flags": flags, "thresholds": th,
             "rows": n}
 

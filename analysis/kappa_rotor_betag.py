@@ -75,7 +75,8 @@ def point(times, J, L, g, beta, window_frac):
     t = np.asarray(times, float)
     window = (window_frac[0] * t[-1], window_frac[1] * t[-1])
     k, C, C_err = green_kubo_ensemble(t, J, L, window=window, origins="all")
-    k1, _, _ = green_kubo_ensemble(t, J, L, window=window, origins="first")
+    n = int(np.searchsorted(t, window[1] + 1e-9)) + 1  # the single origin needs rows up to the window's end only
+    k1, _, _ = green_kubo_ensemble(t[:n], J[:n], L, window=window, origins="first")
     keep = np.unique(np.concatenate([[0], np.round(np.geomspace(1, len(k.times) - 1, N_CURVE)).astype(int)]))
     red = reduced(1.0, g, beta)
     return {"beta_g": beta * g, "beta": beta, "g": g, "L": L, "M": int(J.shape[1]), "t_final": float(t[-1]),

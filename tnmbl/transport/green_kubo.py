@@ -284,13 +284,15 @@ def green_kubo_ensemble(times, current_chains, L, *, window, tail="none", prefac
     ``origins="all"``: every output row is a time origin (the Gibbs ensemble is stationary
     under the dynamics): per chain
     :math:`C_m(\tau_k) = \frac1{L(n-k)}\sum_{s=0}^{n-1-k} J_m(t_{s+k}) J_m(t_s)` for lags up
-    to the window's end (computed by FFT, ``chunk`` chains at a time), needing equally spaced
+    to the window's end (computed by FFT), needing equally spaced
     ``times``; :math:`C` is its mean over the chains. The statistical error is the standard
     error of the per-chain plateau values: exact for independent chains, the correlations
     between the origins of one chain included. Over a run of length :math:`T` it is
     ~:math:`\sqrt{t_{hi}/T}` times that of one origin, so long correlation times become
     reachable; the first and the last origins share the run, so :math:`T` should be a few times
     the window's end.
+
+    The per-sample work runs ``chunk`` chains at a time (bounded memory for long runs).
 
     Returns
     -------
@@ -307,19 +309,25 @@ def green_kubo_ensemble(times, current_chains, L, *, window, tail="none", prefac
         t, per_chain_C = _time_averaged_products(t, J, L, window, chunk)
         C = per_chain_C.mean(1)
         C_err = per_chain_C.std(1, ddof=1) / np.sqrt(J.shape[1])
-        per_sample = _per_sample_plateaus(t, per_chain_C, window, prefactor)
+        per_sample = _per_sample_plateaus(t, lambda a, b: per_chain_C[:, a:b], J.shape[1], window, prefactor, chunk)
     else:
         C, C_err, _ = ensemble_integrand(t, J, L)  # one definition of the classical integrand
-        per_sample = _per_sample_plateaus(t, J * J[0][None, :] / L, window, prefactor)
+        per_sample = _per_sample_plateaus(t, lambda a, b: J[:, a:b] * J[0, a:b] / L, J.shape[1], window, prefactor,
+                                          chunk)
     stat = float(per_sample.std(ddof=1) / np.sqrt(J.shape[1]))
     res = green_kubo(t, C, window=window, tail=tail, prefactor=prefactor, statistical_error=stat)
     return res, C, C_err
 
 
-def _per_sample_plateaus(t, prod, window, prefactor):
-    """The plateau value of every column of ``prod`` (per-sample integrands)."""
+def _per_sample_plateaus(t, columns, M, window, prefactor, chunk):
+    """The plateau value of each of ``M`` per-sample integrands, ``columns(a, b)`` giving
+    samples ``a:b`` as ``(n_times, b - a)``, ``chunk`` at a time and only up to the window's end
+    (bounded memory for long runs)."""
     _, _, m = _window_mask(t, window)
-    return (prefactor * _integral(t, prod))[m].mean(0)
+    n = int(np.nonzero(m)[0][-1]) + 1
+    chunk = int(chunk)
+    return np.concatenate([(prefactor * _integral(t[:n], columns(a, min(a + chunk, M))[:n]))[m[:n]].mean(0)
+                           for a in range(0, M, chunk)])
 
 
 def _time_averaged_products(t, J, L, window, chunk):

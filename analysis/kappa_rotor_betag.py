@@ -89,18 +89,26 @@ def point(times, J, L, g, beta, window_frac):
                       "C": C[keep].tolist(), "C_error": C_err[keep].tolist()}}
 
 
-def rows(sweep_path, window_frac):
-    """One row per finished member of the sweep (others are left out with a note)."""
+def rows(sweep_path, window_frac, partial=False):
+    """One row per finished member of the sweep (others are left out with a note); with
+    ``partial``, stopped members too (status interrupted, or running from a killed run: do not use
+    while it runs) that reached a quarter of their t_final, on the rows they have (``t_final`` is
+    then the time reached, and the window scales with it)."""
     out = []
     for m in load_sweep(sweep_path).members:
         res = read_results(m.path) if m.path.exists() else None
-        if res is None or res["attrs"].get("status") != "finished":
+        status = res["attrs"].get("status") if res is not None else None
+        usable = partial and status in ("interrupted", "running") \
+            and res["time"][-1] >= 0.25 * m.config["evolution"]["t_final"]
+        if status != "finished" and not usable:
             print(f"{m.id} ({m.params}): no finished results in {m.path} (tnmbl sweep {sweep_path}), left out")
             continue
         L, g, beta = m.config["model"]["L"], m.config["model"]["g"], m.config["state"]["beta"]
         t0 = time.process_time()
         r = point(res["time"], res["per_chain"]["total_current"], L, g, beta, window_frac)
         r["energy_error"] = float(np.max(res["health"]["energy_error"]))
+        r["status"] = status
+        r["t_final_planned"] = float(m.config["evolution"]["t_final"])
         r["analysis_cpu_s"] = time.process_time() - t0
         print(f"beta g = {r['beta_g']:g}: kappa = {r['kappa']:.4g} +- {r['error']:.2g} ({r['bound']}; window "
               f"{r['errors']['window']:.2g}, statistical {r['errors']['statistical']:.2g}), kappa-bar = "
@@ -132,7 +140,8 @@ def figure(results, path):
     for i, r in enumerate(sorted(pts, key=lambda r: -r["beta_g"])):
         c = r["curve"]
         ax[0].plot(np.array(c["t"][1:]), np.array(c["running"][1:]) / r["kappa"], color=f"C{i}",
-                   label=f"$\\beta g$={r['beta_g']:g}: M={r['M']}, $t_f$={r['t_final']:g}")
+                   label=f"$\\beta g$={r['beta_g']:g}: M={r['M']}, $t_f$={r['t_final']:g}"
+                   + (" (partial run)" if r.get("status", "finished") != "finished" else ""))
         ax[0].plot(r["window"], [1, 1], color=f"C{i}", lw=5, alpha=0.35)
     ax[0].axhline(1, color="0.5", lw=0.5)
     ax[0].set_xscale("log")
@@ -182,6 +191,8 @@ def main(argv=None):
     ap.add_argument("--results", default="docs/figures/kappa_rotor_betag.json")
     ap.add_argument("--png", default="docs/figures/kappa_rotor_betag.png")
     ap.add_argument("--plot-only", action="store_true", help="redraw the figure from the results JSON")
+    ap.add_argument("--partial", action="store_true",
+                    help="also use interrupted members, on the rows they have (resume them with tnmbl sweep)")
     a = ap.parse_args(argv)
     res_path = Path(a.results)
     if a.plot_only:
@@ -189,7 +200,7 @@ def main(argv=None):
     else:
         if not 0 < a.window[0] < a.window[1] <= 1:
             raise SystemExit(f"--window {a.window}: need 0 < lo < hi <= 1 (fractions of t_final)")
-        pts = rows(a.sweep, a.window)
+        pts = rows(a.sweep, a.window, a.partial)
         if not pts:
             raise SystemExit(f"no finished members in {a.sweep}: run tnmbl sweep {a.sweep} first")
         results = {"sweep": str(a.sweep), "window_fraction": a.window, "li_exponent": LI_EXPONENT,

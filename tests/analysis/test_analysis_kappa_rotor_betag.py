@@ -6,6 +6,7 @@ kappa-bar agree to round-off and kappa_{g=1} = g^(-5/2) kappa exactly."""
 
 import json
 
+import h5py
 import numpy as np
 import pytest
 from helpers import load_script, small_copy
@@ -43,6 +44,12 @@ def test_script_on_two_equivalent_points(tmp_path):
     assert json.loads(out.read_text())["points"][0]["kappa"] == p["kappa"] and png.stat().st_size > 0
     kappa.main([str(sweep), "--results", str(out), "--png", str(tmp_path / "again.png"), "--plot-only"])
     assert (tmp_path / "again.png").stat().st_size > 0
+    # a stopped member counts only with --partial
+    with h5py.File(plan.members[1].path, "r+") as f:
+        f.attrs["status"] = "interrupted"
+    assert len(kappa.main([str(sweep), "--results", str(out), "--png", str(png)])["points"]) == 1
+    (p2, q2) = kappa.main([str(sweep), "--results", str(out), "--png", str(png), "--partial"])["points"]
+    assert q2["status"] == "interrupted" and q2["kappa"] == q["kappa"] and p2["status"] == "finished"
 
 
 def test_bounds_follow_the_direction_of_the_running_integral():

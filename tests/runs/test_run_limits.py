@@ -398,3 +398,19 @@ def test_fuzz_extreme_values_give_a_config_error_within_bounds(raw):
     finally:
         tracemalloc.stop()
     assert peak < 200e6
+
+
+def test_results_size_estimate_of_a_batch_with_per_chain_series(tmp_path):
+    """A per-chain series is one value per chain a row (not per chain and site): the estimate of
+    a classical batch's results file is within a factor 2 of the file a run writes."""
+    from tnmbl.runs.resources import estimate_config
+
+    raw = {"model": {"name": "rotor", "L": 32, "g": 1.0}, "state": {"kind": "gibbs", "beta": 1.0, "M": 256},
+           "evolution": {"method": "leapfrog", "dt": 0.1, "t_final": 50.0},
+           "observables": {"names": ["current_correlation"], "output_dt": 0.1, "per_chain": ["total_current"]},
+           "output": {"path": str(tmp_path / "r.h5"), "figure": False}}
+    cfg = validate_config(raw)
+    est = estimate_config(cfg).results_bytes
+    run(cfg)
+    size = (tmp_path / "r.h5").stat().st_size
+    assert 0.5 * size < est < 2 * size, (est, size)

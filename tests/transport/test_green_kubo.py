@@ -114,3 +114,52 @@ def test_chi_difference_bounds_the_real_truncation_error():
     assert error <= r.errors["truncation"] <= error + error_low
     bound = green_kubo(runs[12].times, runs[12].values, window=(1.0, 1.5), C_error=runs[12].error_estimate)
     assert r.errors["truncation"] < bound.errors["truncation"]
+
+
+def _ou_currents(rng, n, M, h, tau, sigma):
+    """Stationary Ornstein-Uhlenbeck currents sampled exactly (AR(1)): <J(t)J(0)> = sigma^2 e^(-t/tau)."""
+    a = np.exp(-h / tau)
+    J = np.empty((n, M))
+    J[0] = sigma * rng.normal(size=M)
+    for k in range(1, n):
+        J[k] = a * J[k - 1] + sigma * np.sqrt(1 - a**2) * rng.normal(size=M)
+    return J
+
+
+def test_all_origins_equal_the_direct_time_average_per_chain():
+    rng = np.random.default_rng(5)
+    L, h = 4, 0.1
+    t = h * np.arange(300)
+    J = _ou_currents(rng, len(t), 7, h, 1.0, 2.0)
+    res, C, C_err = green_kubo_ensemble(t, J, L, window=(2.0, 3.0), origins="all", chunk=3)
+    n_lag = 31  # lags 0 ... 3.0
+    direct = np.array([[np.mean(J[k:, m] * J[:len(t) - k, m]) / L for m in range(7)] for k in range(n_lag)])
+    np.testing.assert_allclose(C, direct.mean(1), rtol=1e-10, atol=1e-13)
+    np.testing.assert_allclose(C_err, direct.std(1, ddof=1) / np.sqrt(7), rtol=1e-9)
+    runs = 2 * np.array([np.trapezoid(direct[: k + 1], dx=h, axis=0) for k in range(n_lag)])  # (n_lag, chains)
+    plate = runs[20:].mean(0)  # window [2, 3]
+    assert res.kappa == pytest.approx(plate.mean(), rel=1e-10)
+    assert res.errors["statistical"] == pytest.approx(plate.std(ddof=1) / np.sqrt(7), rel=1e-9)
+    np.testing.assert_allclose(res.times, t[:n_lag])
+
+
+def test_all_origins_on_stationary_currents_with_a_known_kappa():
+    rng = np.random.default_rng(6)
+    L, h, tau, sigma, M = 8, 0.1, 1.0, 2.0, 40
+    t = h * np.arange(6000)
+    J = _ou_currents(rng, len(t), M, h, tau, sigma)
+    a = np.exp(-h / tau)
+    exact = 2 * sigma**2 / L * h / 2 * (1 + a) / (1 - a)  # trapezoid of the exponential to infinity
+    first, _, _ = green_kubo_ensemble(t, J, L, window=(8.0, 10.0))
+    every, _, _ = green_kubo_ensemble(t, J, L, window=(8.0, 10.0), origins="all")
+    assert abs(every.kappa - exact) < 4 * every.errors["statistical"]
+    assert every.errors["statistical"] < 0.1 * first.errors["statistical"]  # ~ sqrt(10 / 600) of it
+    assert every.plateau
+
+
+def test_all_origins_need_equal_spacing():
+    J = np.ones((5, 3))
+    with pytest.raises(ObservableError, match="equally spaced"):
+        green_kubo_ensemble(np.array([0, 1, 2, 4, 8.0]), J, 2, window=(1, 2), origins="all")
+    with pytest.raises(ObservableError, match="origins"):
+        green_kubo_ensemble(np.arange(5.0), J, 2, window=(1, 2), origins="every")

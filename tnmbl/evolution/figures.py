@@ -170,6 +170,16 @@ def lower_bounds(ax, x, y, *, color="C0", label="lower bound", arrow=0.6):
                        color=color, capsize=3, label=label)
 
 
+
+def upper_bounds(ax, x, y, *, color="C0", label="upper bound", arrow=0.6):
+    """Draw values that are upper bounds as such: open markers with a downward arrow of
+    ``arrow`` times the value (the mirror of :func:`lower_bounds`)."""
+    x, y = np.atleast_1d(np.asarray(x, float)), np.atleast_1d(np.asarray(y, float))
+    if not len(x):
+        return None
+    return ax.errorbar(x, y, yerr=[arrow * np.abs(y), np.zeros_like(y)], uplims=True, fmt="o", mfc="none",
+                       color=color, capsize=3, label=label)
+
 def plot_health(ax, t, health, logt=False):
     """The discarded weight (log scale) and, on a twin axis, the largest bond dimension."""
     ax.semilogy(t, np.maximum(health["truncation_error"], 1e-18), color="C3")

@@ -140,7 +140,8 @@ def estimate(chain, state_section, ev, obs, n_steps, n_rows, *, operator=False):
     L, d = chain.L, chain.site.dim ** (2 if operator else 1)
     n_obs = max(1, len(obs.names))
     M = (state_section.M or 1) if state_section is not None else 1
-    row_values = n_obs * L * (M if obs.per_chain else 1) + L + 16
+    # each observable at most L values a row; each per-chain series one value per chain (not per site)
+    row_values = n_obs * L + len(obs.per_chain or ()) * M + L + 16
     results = 8.0 * (n_rows + 1) * row_values
     if spec.probe == "batch":
         per = 8.0 * M * L

@@ -131,7 +131,10 @@ class Conductivity:
 
 
 def _integral(times, values):
-    return np.concatenate([[0.0], np.cumsum(0.5 * (values[1:] + values[:-1]) * np.diff(times))])
+    """Running trapezoid integral along the first axis (``values`` ``(n,)`` or ``(n, k)``)."""
+    v = np.asarray(values)
+    d = np.diff(times).reshape((-1,) + (1,) * (v.ndim - 1))
+    return np.concatenate([np.zeros((1,) + v.shape[1:]), np.cumsum(0.5 * (v[1:] + v[:-1]) * d, 0)])
 
 
 def _window_mask(times, window):
@@ -265,30 +268,82 @@ def green_kubo_chi(runs, *, window, tail="none", prefactor=2.0):
                       window=window, tail=tail, prefactor=prefactor)
 
 
-def green_kubo_ensemble(times, current_chains, L, *, window, tail="none", prefactor=2.0):
+def green_kubo_ensemble(times, current_chains, L, *, window, tail="none", prefactor=2.0, origins="first",
+                        chunk=64):
     r"""Green-Kubo from an ensemble of classical trajectories (statistical error exact).
 
     ``current_chains`` ``(n_times, M)`` is the total current :math:`J_m(t)` of every sample
-    (``result.engine.samples["total_current"]`` of :func:`tnmbl.evolve_classical`). The
-    integrand is :math:`C(t) = \frac1{LM}\sum_m J_m(t) J_m(0)` (as
-    :func:`tnmbl.observables.classical.green_kubo`); the statistical error of
-    :math:`\kappa` is the standard error of the per-sample plateau values
-    (:math:`\kappa` is linear in the per-sample products, so this is exact for independent
-    samples, with all time correlations included).
+    (``result.engine.samples["total_current"]`` of :func:`tnmbl.evolve_classical`).
+
+    ``origins="first"``: the integrand is :math:`C(t) = \frac1{LM}\sum_m J_m(t) J_m(0)` (as
+    :func:`tnmbl.observables.classical.green_kubo`); the statistical error of :math:`\kappa`
+    is the standard error of the per-sample plateau values (:math:`\kappa` is linear in the
+    per-sample products, so this is exact for independent samples, with all time correlations
+    included).
+
+    ``origins="all"``: every output row is a time origin (the Gibbs ensemble is stationary
+    under the dynamics): per chain
+    :math:`C_m(\tau_k) = \frac1{L(n-k)}\sum_{s=0}^{n-1-k} J_m(t_{s+k}) J_m(t_s)` for lags up
+    to the window's end (computed by FFT), needing equally spaced
+    ``times``; :math:`C` is its mean over the chains. The statistical error is the standard
+    error of the per-chain plateau values: exact for independent chains, the correlations
+    between the origins of one chain included. Over a run of length :math:`T` it is
+    ~:math:`\sqrt{t_{hi}/T}` times that of one origin, so long correlation times become
+    reachable; the first and the last origins share the run, so :math:`T` should be a few times
+    the window's end.
+
+    The per-sample work runs ``chunk`` chains at a time (bounded memory for long runs).
 
     Returns
     -------
     (Conductivity, C, C_stat_error)
+        ``C`` and its error at ``times`` (``"all"``: the lags ``times[:n_lag]`` up to the window's end).
     """
     J = np.asarray(current_chains, float)
     if J.ndim != 2 or J.shape[0] != len(times) or J.shape[1] < 2:
         fail(ObservableError, "current_chains", J.shape, f"need shape (n_times={len(times)}, M >= 2)")
-
+    if origins not in ("first", "all"):
+        fail(ObservableError, "origins", origins, "must be 'first' (t = 0, the Gibbs draw) or 'all' (every row)")
     t = np.asarray(times, float)
-    C, C_err, _ = ensemble_integrand(t, J, L)  # one definition of the classical integrand
-    prod = J * J[0][None, :] / L  # per-sample products, for the per-sample plateaus
-    _, _, m = _window_mask(t, window)
-    per_sample = prefactor * np.array([_integral(t, prod[:, k])[m].mean() for k in range(J.shape[1])])
+    if origins == "all":
+        t, per_chain_C = _time_averaged_products(t, J, L, window, chunk)
+        C = per_chain_C.mean(1)
+        C_err = per_chain_C.std(1, ddof=1) / np.sqrt(J.shape[1])
+        per_sample = _per_sample_plateaus(t, lambda a, b: per_chain_C[:, a:b], J.shape[1], window, prefactor, chunk)
+    else:
+        C, C_err, _ = ensemble_integrand(t, J, L)  # one definition of the classical integrand
+        per_sample = _per_sample_plateaus(t, lambda a, b: J[:, a:b] * J[0, a:b] / L, J.shape[1], window, prefactor,
+                                          chunk)
     stat = float(per_sample.std(ddof=1) / np.sqrt(J.shape[1]))
     res = green_kubo(t, C, window=window, tail=tail, prefactor=prefactor, statistical_error=stat)
     return res, C, C_err
+
+
+def _per_sample_plateaus(t, columns, M, window, prefactor, chunk):
+    """The plateau value of each of ``M`` per-sample integrands, ``columns(a, b)`` giving
+    samples ``a:b`` as ``(n_times, b - a)``, ``chunk`` at a time and only up to the window's end
+    (bounded memory for long runs)."""
+    _, _, m = _window_mask(t, window)
+    n = int(np.nonzero(m)[0][-1]) + 1
+    chunk = int(chunk)
+    return np.concatenate([(prefactor * _integral(t[:n], columns(a, min(a + chunk, M))[:n]))[m[:n]].mean(0)
+                           for a in range(0, M, chunk)])
+
+
+def _time_averaged_products(t, J, L, window, chunk):
+    """Lags ``t[:n_lag]`` up to the window's end and the per-chain time-averaged products
+    ``(n_lag, M)`` (the ``origins="all"`` integrand of :func:`green_kubo_ensemble`)."""
+    h = np.diff(t)
+    if len(t) < 2 or not np.allclose(h, h[0], rtol=1e-9, atol=1e-12 * max(1.0, t[-1])):
+        fail(ObservableError, "times", f"{len(t)} times from {t[0]:g} to {t[-1]:g}",
+             "origins='all' needs equally spaced output times", "run with output_dt (not n_log)")
+    _window_mask(t - t[0], window)  # the window must fit the run
+    n = len(t)
+    n_lag = min(n, int(np.searchsorted(t - t[0], float(window[1]) - 1e-9 * h[0])) + 1)  # lags up to >= t_hi
+    nfft = 1 << int(np.ceil(np.log2(2 * n)))
+    out = np.empty((n_lag, J.shape[1]))
+    counts = (n - np.arange(n_lag))[:, None] * float(L)
+    for a in range(0, J.shape[1], int(chunk)):
+        f = np.fft.rfft(J[:, a:a + int(chunk)], n=nfft, axis=0)
+        out[:, a:a + int(chunk)] = np.fft.irfft(f * np.conj(f), n=nfft, axis=0)[:n_lag] / counts
+    return t[:n_lag] - t[0], out

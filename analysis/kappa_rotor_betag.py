@@ -91,14 +91,15 @@ def point(times, J, L, g, beta, window_frac):
 
 def rows(sweep_path, window_frac, partial=False):
     """One row per finished member of the sweep (others are left out with a note); with
-    ``partial``, stopped members too (status interrupted, or running from a killed run: do not use
-    while it runs) that reached a quarter of their t_final, on the rows they have (``t_final`` is
+    ``partial``, stopped members too (status interrupted, running from a killed run -- do not use
+    while it runs -- or failed, e.g. a ConvergenceError at its last row: the rows written before
+    it) that reached a quarter of their t_final, on the rows they have (``t_final`` is
     then the time reached, and the window scales with it)."""
     out = []
     for m in load_sweep(sweep_path).members:
         res = read_results(m.path) if m.path.exists() else None
         status = res["attrs"].get("status") if res is not None else None
-        usable = partial and status in ("interrupted", "running") \
+        usable = partial and status in ("interrupted", "running", "failed") \
             and res["time"][-1] >= 0.25 * m.config["evolution"]["t_final"]
         if status != "finished" and not usable:
             print(f"{m.id} ({m.params}): no finished results in {m.path} (tnmbl sweep {sweep_path}), left out")

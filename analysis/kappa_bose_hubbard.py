@@ -34,7 +34,7 @@ from pathlib import Path
 
 import numpy as np
 
-from tnmbl.evolution.figures import lower_bounds
+from tnmbl.evolution.figures import finish, lower_bounds
 from tnmbl.runs.storage import read_results
 from tnmbl.runs.sweep import load_sweep
 from tnmbl.transport import green_kubo_ensemble
@@ -167,10 +167,7 @@ def figure(results, path):
         ax[2].set_xlabel(r"$\beta g$")
         ax[2].set_ylabel(r"$\bar\kappa = g^{-1/2}\beta^2\kappa$")
         ax[2].set_title(f"rotor chain L={c[0]['L']}, M={c[0]['M']}", fontsize=9)
-    fig.tight_layout()
-    Path(path).parent.mkdir(parents=True, exist_ok=True)
-    fig.savefig(path, dpi=80)
-    plt.close(fig)
+    finish(fig, path, 80)
 
 
 def main(argv=None):

@@ -40,7 +40,7 @@ from pathlib import Path
 
 import numpy as np
 
-from tnmbl.evolution.figures import lower_bounds, upper_bounds
+from tnmbl.evolution.figures import finish, lower_bounds, upper_bounds
 from tnmbl.observables.classical import fit_t0_model
 from tnmbl.runs.storage import read_results
 from tnmbl.runs.sweep import load_sweep
@@ -178,10 +178,7 @@ def figure(results, path):
     ax[1].set_ylabel(r"$\bar\kappa = g^{-1/2}\beta^2\kappa$")
     ax[1].set_title(f"rotor chain L={pts[0]['L']}, ABA864, Green-Kubo over all time origins", fontsize=9)
     ax[1].legend(fontsize=7)
-    fig.tight_layout()
-    Path(path).parent.mkdir(parents=True, exist_ok=True)
-    fig.savefig(path, dpi=80)
-    plt.close(fig)
+    finish(fig, path, 80)
 
 
 def main(argv=None):

@@ -87,3 +87,47 @@ def test_summary_statistics(clean_sweep):
     assert np.any(s["hi"] - s["lo"] > 1e-6)             # disorder realizations differ
     assert point["params"] == {"model.W": 3.0, "model.J": 0.4}
     assert summary["attrs"]["members_per_point"] == 3
+
+
+def test_companion_files_equal_the_in_memory_checks(runs, tmp_path):
+    """chi_from / dt_from read from finished runs give the rows the in-memory reruns give."""
+    under = runs["under"]
+    lo = xxz_run(tmp_path, "chi1", "tebd2", 1, 0.5)
+    fine = xxz_run(tmp_path, "dt025", "tebd2", 2, 0.25)
+    mem = error_budget(under, chi_check=True, dt_check=True)
+    comp = error_budget(under, chi_from=lo, dt_from=fine)
+    assert comp["truncation"]["chi_effect"] == pytest.approx(mem["truncation"]["chi_effect"], rel=1e-12, abs=1e-14)
+    assert comp["time_step"]["dt_effect"] == pytest.approx(mem["time_step"]["dt_effect"], rel=1e-12, abs=1e-14)
+    assert comp["truncation"]["chi_compared"] == 1 and comp["truncation"]["t_compared"] == pytest.approx(1.0)
+    assert comp["time_step"]["dt_compared"] == 0.25
+    assert [f.split(":")[0] for f in comp["flags"]] == [f.split(":")[0] for f in mem["flags"]]
+    assert "(dt 0.5 vs 0.25, order 2)" in "\n".join(comp["flags"])
+    line = budget_lines(comp)[1]
+    assert "chi = 1" in line and "chi1.h5" in line
+
+
+def test_dt_row_from_a_cheaper_chi_pair(runs, tmp_path):
+    """dt_base at another chi_max: the row is the pair's Richardson estimate, labelled with its chi."""
+    base = xxz_run(tmp_path, "base16", "tebd2", 16, 0.5)
+    fine = xxz_run(tmp_path, "fine16", "tebd2", 16, 0.25)
+    b = error_budget(runs["under"], dt_from=fine, dt_base=base)
+    from tnmbl.runs.storage import read_results
+
+    x, y = read_results(base)["observables"], read_results(fine)["observables"]
+    expect = max(np.max(np.abs(x[k] - y[k])) for k in x) * 4 / 3
+    assert b["time_step"]["dt_effect"] == pytest.approx(expect, rel=1e-12)
+    assert b["time_step"]["chi_max_compared"] == 16
+
+
+def test_companion_with_another_difference_is_refused(runs, tmp_path):
+    from tnmbl.errors import ConfigError
+
+    other = xxz_run(tmp_path, "tebd4", "tebd4", 1, 0.5)        # chi and method differ
+    with pytest.raises(ConfigError) as err:
+        error_budget(runs["under"], chi_from=other)
+    assert err.value.key == "chi_from" and "evolution.method" in str(err.value)
+    bigger = xxz_run(tmp_path, "chi4", "tebd2", 4, 0.5)
+    with pytest.raises(ConfigError, match="is not below"):
+        error_budget(runs["under"], chi_from=bigger)
+    with pytest.raises(ConfigError, match="is not below"):          # dt 0.5 is not below dt 0.25
+        error_budget(xxz_run(tmp_path, "dt025", "tebd2", 2, 0.25), dt_from=runs["under"])

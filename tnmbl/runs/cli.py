@@ -277,7 +277,8 @@ def cmd_sweep(args):
 
 
 def cmd_budget(args):
-    b = error_budget(args.results, chi_check=args.chi_check, dt_check=args.dt_check)
+    b = error_budget(args.results, chi_check=args.chi_check, dt_check=args.dt_check, chi_from=args.chi_from,
+                     dt_from=args.dt_from, dt_base=args.dt_base)
     write_budget(args.results, b)
     print("\n".join(budget_lines(dict(b, stored=True))))
     return 0
@@ -353,6 +354,12 @@ def parser():
     sp.add_argument("--chi-check", action="store_true", help="rerun at chi_max / 2 to estimate truncation effects")
     sp.add_argument("--dt-check", action="store_true", help="rerun at dt / 2 (Richardson estimate of the "
                     "time-step error)")
+    sp.add_argument("--chi-from", metavar="FILE", help="truncation row from a finished (or partial) run of the "
+                    "same config at a smaller chi_max instead of a rerun in memory")
+    sp.add_argument("--dt-from", metavar="FILE", help="time-step row from a run of the same config (or of "
+                    "--dt-base) at a smaller dt instead of a rerun in memory")
+    sp.add_argument("--dt-base", metavar="FILE", help="the coarse-dt run --dt-from is compared with (default: "
+                    "RESULTS itself); may be at another chi_max, e.g. a cheaper chi pair")
     sp.set_defaults(func=cmd_budget)
     return p
 

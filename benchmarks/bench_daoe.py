@@ -30,11 +30,15 @@ same finite differences), and ``t_conv`` is the largest output time ``t_k`` such
 so only a lower bound). Reported per run: time reached, CPU s per unit time (overall, and over
 the last quarter of the run, where chi has saturated), largest chi, discarded weight at t_conv,
 peak RSS (and above the process after its imports); per method t_conv and D_2chi(t_conv), and the
-ratio t_conv(daoe) / t_conv(purif) at equal CPU (the issue's goal: >= 3). The D that DAOE
-converges to is that of its gamma (biased; gamma -> 0 is ``tnmbl.transport.daoe_budget``'s job).
+ratio t_conv(daoe) / t_conv(purif) at equal CPU (the issue's goal: >= 3), at the budget and at
+``--fractions`` of it (every run cut at that CPU time, the same stopping rule). t_conv is given for
+each ``--rtol`` (the issue's 1e-3 first). The D that DAOE converges to is that of its gamma
+(biased; gamma -> 0 is ``tnmbl.transport.daoe_budget``'s job). The machine load is printed: CPU
+seconds on a loaded machine are inflated by cache sharing, so only the ratios travel.
 
-Run:  OMP_NUM_THREADS=1 python benchmarks/bench_daoe.py [--models xxz bh --cpu 240] [--quick]
-Results go to stdout as a table, and as JSON to ``--out`` if given.
+Run:  OMP_NUM_THREADS=1 python benchmarks/bench_daoe.py [--models xxz bh --cpu 20 --out F.json] [--quick]
+      python benchmarks/bench_daoe.py --from-json F.json ...    # the tables again from saved runs
+Results go to stdout as tables, and as JSON to ``--out`` if given.
 """
 
 from __future__ import annotations
@@ -130,13 +134,63 @@ def compare(lo, hi, rtols):
             "trunc_lo": lo["trunc"][k], "trunc_hi": hi["trunc"][k], "n_common": n, "t_common": float(t[-1])}
 
 
+def truncate(r, budget):
+    """The run as if stopped at ``budget`` CPU seconds (the live rule: up to the first output past it)."""
+    over = np.flatnonzero(np.array(r["cpu"]) > budget)
+    n = len(r["cpu"]) if len(over) == 0 else int(over[0]) + 1
+    return {**r, **{k: r[k][:n] for k in ("times", "C", "chi", "trunc", "cpu")}}
+
+
+def report(runs, a):
+    """The tables: per run; per method t_conv at the full budget; the ratio at each budget."""
+    print(f"{'model':>5} {'method':>6} {'chi':>4} {'t_run':>6} {'cpu_s':>6} {'s/t':>6} {'s/t late':>8} "
+          f"{'chi_got':>7} {'RSS_MB':>6} {'+MB':>5}")
+    for (model, method, chi), r in runs.items():
+        rate, late = cost_rates(r)
+        print(f"{model:>5} {method:>6} {chi:>4} {r['times'][-1]:>6.2f} {r['cpu'][-1]:>6.1f} {rate:>6.2f} "
+              f"{late:>8.2f} {max(r['chi']):>7} {r['rss_MB']:>6.0f} {r['rss_MB'] - r['rss_start_MB']:>5.0f}")
+    models = list(dict.fromkeys(k[0] for k in runs))
+    pairs = [("daoe", a.chi_daoe), ("purif", a.chi_purif)]
+    results = [{"model": m, "method": meth, "chis": [chi, 2 * chi], "cpu": a.cpu,
+                **compare(runs[m, meth, chi], runs[m, meth, 2 * chi], a.rtol)} for m in models for meth, chi in pairs]
+    print("\nconvergence time t_conv(rtol): |D_chi - D_2chi| <= rtol |D_2chi| at every output time up to it "
+          "(>=: at every common time, a lower bound); D_2chi, discarded weight (2chi) and edge weight at the "
+          "first rtol's t_conv")
+    print(f"{'model':>5} {'method':>6} {'chis':>8} {'t_common':>8} "
+          + " ".join(f"{'t(' + format(r, 'g') + ')':>9}" for r in a.rtol)
+          + f" {'D_2chi':>8} {'trunc':>8} {'edge':>7}")
+    for c in results:
+        tcs = " ".join(f"{'>=' if done else '  '}{t:>7.2f}" for t, done in zip(c["t_conv"], c["complete"]))
+        print(f"{c['model']:>5} {c['method']:>6} {'/'.join(map(str, c['chis'])):>8} {c.get('t_common', 0):>8.2f} "
+              f"{tcs} {c['D']:>8.4f} {c.get('trunc_hi', float('nan')):>8.1e} {c.get('edge', float('nan')):>7.1e}")
+    print("\nat equal CPU per run (every run stopped at the budget), t_conv daoe / purif (goal >= 3)")
+    for m in models:
+        for budget in sorted({a.cpu * f for f in a.fractions}):
+            cut = {k: truncate(r, budget) for k, r in runs.items() if k[0] == m}
+            tc = {meth: compare(cut[m, meth, chi], cut[m, meth, 2 * chi], a.rtol) for meth, chi in pairs}
+            parts = []
+            for i, r in enumerate(a.rtol):
+                td, tp = tc["daoe"]["t_conv"][i], tc["purif"]["t_conv"][i]
+                ratio = td / tp if tp > 0 else float("inf")
+                ge = ">=" if tc["daoe"]["complete"][i] else ""
+                if tc["purif"]["complete"][i]:  # purification agreed to the end too: no ratio
+                    parts.append(f"rtol {r:g}: {ge}{td:.2f} / >={tp:.2f} (undetermined)")
+                    continue
+                parts.append(f"rtol {r:g}: {ge}{td:.2f} / {tp:.2f} = {ge}{ratio:.2f} "
+                             f"({'met' if ratio >= 3 else 'not met'})")
+            print(f"{m:>5} {budget:>6.0f} CPU-s: " + "; ".join(parts))
+    return results
+
+
 def main():
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--models", nargs="+", default=["xxz", "bh"], choices=["xxz", "bh"])
     ap.add_argument("--L", type=int, default=64, help="XXZ length")
     ap.add_argument("--L-bh", type=int, default=32, help="Bose-Hubbard length")
     ap.add_argument("--n-max", type=int, default=2, help="Bose-Hubbard cutoff")
-    ap.add_argument("--cpu", type=float, default=240.0, help="CPU seconds per run (every run the same)")
+    ap.add_argument("--cpu", type=float, default=20.0, help="CPU seconds per run (every run the same)")
+    ap.add_argument("--fractions", type=float, nargs="+", default=[0.25, 0.5, 1.0],
+                    help="also compare at these fractions of --cpu (the runs cut at that CPU time)")
     ap.add_argument("--t-max", type=float, default=200.0, help="stop here if the CPU budget lasts")
     ap.add_argument("--dt", type=float, default=0.1)
     ap.add_argument("--output-dt", type=float, default=0.2)
@@ -148,6 +202,7 @@ def main():
                     help="relative tolerances of t_conv (the issue's: 1e-3, the first)")
     ap.add_argument("--quick", action="store_true", help="XXZ L = 20 / BH L = 10, chi 32/64 for both, 4 CPU-s a run")
     ap.add_argument("--out")
+    ap.add_argument("--from-json", nargs="+", metavar="JSON", help="report on saved --out files, run nothing")
     ap.add_argument("--one", help=argparse.SUPPRESS)
     a = ap.parse_args()
     if a.quick:
@@ -156,49 +211,34 @@ def main():
         model, method, chi = a.one.split(",")
         print(json.dumps(one(model, method, int(chi), a)))
         return
+    if a.from_json:
+        saved = [json.load(open(f)) for f in a.from_json]
+        for key in ("cpu", "chi_daoe", "chi_purif", "gamma", "l_star"):
+            setattr(a, key, saved[0]["args"][key])
+        runs = {(r["model"], r["method"], r["chi_max"]): r for s in saved for r in s["runs"]}
+        print(f"from {', '.join(a.from_json)}: CPU cap {a.cpu:g} s per run, DAOE gamma {a.gamma} l_star {a.l_star}")
+        report(runs, a)
+        return
     passed = [x for x in sys.argv[1:] if x != "--quick"]
     print(f"cores {os.cpu_count()}, load {os.getloadavg()[0]:.1f}; CPU cap {a.cpu:g} s per run; dt {a.dt}, "
           f"output_dt {a.output_dt}, DAOE gamma {a.gamma} l_star {a.l_star}", flush=True)
-    print(f"{'model':>5} {'method':>6} {'chi':>4} {'t_run':>6} {'cpu_s':>6} {'s/t':>6} {'s/t late':>8} "
-          f"{'chi_got':>7} {'RSS_MB':>6} {'+MB':>5}", flush=True)
-    runs, results = {}, []
+    runs = {}
     for model in a.models:
         order = [("daoe", a.chi_daoe), ("purif", a.chi_purif), ("daoe", 2 * a.chi_daoe), ("purif", 2 * a.chi_purif)]
         for method, chi in order:
             cmd = [sys.executable, __file__, *passed, "--one", f"{model},{method},{chi}"]
             if a.quick:
                 cmd.append("--quick")
-            r = json.loads(subprocess.run(cmd, capture_output=True, text=True, check=True).stdout.splitlines()[-1])
-            runs[model, method, chi] = r
-            rate, late = cost_rates(r)
-            print(f"{model:>5} {method:>6} {chi:>4} {r['times'][-1]:>6.2f} {r['cpu'][-1]:>6.1f} {rate:>6.2f} "
-                  f"{late:>8.2f} {max(r['chi']):>7} {r['rss_MB']:>6.0f} {r['rss_MB'] - r['rss_start_MB']:>5.0f}",
-                  flush=True)
-        for method, chi in order[:2]:
-            c = compare(runs[model, method, chi], runs[model, method, 2 * chi], a.rtol)
-            results.append({"model": model, "method": method, "chis": [chi, 2 * chi], **c})
-    print("\nconvergence time t_conv(rtol): |D_chi - D_2chi| <= rtol |D_2chi| at every output time up to it "
-          "(>=: at every common time, a lower bound); D_2chi, discarded weight (2chi) and edge weight at the "
-          "first rtol's t_conv")
-    print(f"{'model':>5} {'method':>6} {'chis':>8} {'t_common':>8} "
-          + " ".join(f"{'t(' + format(r, 'g') + ')':>9}" for r in a.rtol)
-          + f" {'D_2chi':>8} {'trunc':>8} {'edge':>7}")
-    for c in results:
-        tcs = " ".join(f"{'>=' if done else '  '}{t:>7.2f}" for t, done in zip(c["t_conv"], c["complete"]))
-        print(f"{c['model']:>5} {c['method']:>6} {'/'.join(map(str, c['chis'])):>8} {c.get('t_common', 0):>8.2f} "
-              f"{tcs} {c['D']:>8.4f} {c.get('trunc_hi', float('nan')):>8.1e} {c.get('edge', float('nan')):>7.1e}")
-    for model in a.models:
-        tc = {c["method"]: c for c in results if c["model"] == model}
-        for i, r in enumerate(a.rtol):
-            td, tp = tc["daoe"]["t_conv"][i], tc["purif"]["t_conv"][i]
-            ratio = td / tp if tp > 0 else float("inf")
-            bound = " (a lower bound: DAOE agreed to the end)" if tc["daoe"]["complete"][i] else ""
-            print(f"{model}: rtol {r:g}: t_conv daoe / purif at equal CPU ({a.cpu:g} s a run) = {ratio:.2f}{bound} "
-                  f"(goal >= 3: {'met' if ratio >= 3 else 'not met'})")
+            out = subprocess.run(cmd, capture_output=True, text=True, check=True).stdout
+            runs[model, method, chi] = json.loads(out.splitlines()[-1])
+            r = runs[model, method, chi]
+            print(f"  ran {model} {method} chi {chi}: t = {r['times'][-1]:.2f} in {r['cpu'][-1]:.1f} CPU-s, "
+                  f"load {os.getloadavg()[0]:.1f}", flush=True)
+    results = report(runs, a)
     print(f"load after: {os.getloadavg()[0]:.1f}")
     if a.out:
         with open(a.out, "w") as f:
-            json.dump({"args": vars(a), "runs": [dict(r) for r in runs.values()], "results": results}, f)
+            json.dump({"args": vars(a), "runs": list(runs.values()), "results": results}, f)
 
 
 if __name__ == "__main__":

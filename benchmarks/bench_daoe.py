@@ -176,8 +176,8 @@ def report(runs, a):
                 if tc["purif"]["complete"][i]:  # purification agreed to the end too: no ratio
                     parts.append(f"rtol {r:g}: {ge}{td:.2f} / >={tp:.2f} (undetermined)")
                     continue
-                parts.append(f"rtol {r:g}: {ge}{td:.2f} / {tp:.2f} = {ge}{ratio:.2f} "
-                             f"({'met' if ratio >= 3 else 'not met'})")
+                verdict = "met" if ratio >= 3 else "undetermined: a lower bound" if ge else "not met"
+                parts.append(f"rtol {r:g}: {ge}{td:.2f} / {tp:.2f} = {ge}{ratio:.2f} ({verdict})")
             print(f"{m:>5} {budget:>6.0f} CPU-s: " + "; ".join(parts))
     return results
 

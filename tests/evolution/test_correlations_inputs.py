@@ -47,3 +47,20 @@ def test_distance_convention():
     c = correlations(xxz(6, w=np.linspace(-1, 1, 6)), "energy_current", "density", t_max=0.0, method="exact")
     # energy currents sit at b + 1 (b = 0..3), densities at x; y = 3 (the middle density)
     assert np.allclose(c.distance, np.array([1.0, 2.0, 3.0, 4.0]) - 3.0)
+
+
+def test_callback_returning_true_stops_purification_early():
+    """A callback returning True stops ``correlate`` after that output; the rows kept equal
+    those of the full run (same state, same gates)."""
+    from tnmbl.engines.purification import PurificationCorrelator
+    from tnmbl.evolution.correlations import operator_list
+
+    chain = xxz(6, g=1.0, J=0.5)
+    ops, _ = operator_list(chain, "density")
+    seen = []
+    corr = PurificationCorrelator(chain, Thermal(0.0), dt=0.1, method="tebd2", chi_max=16)
+    v, health = corr.correlate(ops, ops[3], 6, 1, callback=lambda i, v_, h: seen.append(i) or i == 2)
+    full, _ = PurificationCorrelator(chain, Thermal(0.0), dt=0.1, method="tebd2", chi_max=16).correlate(
+        ops, ops[3], 6, 1)
+    assert seen == [0, 1, 2] and v.shape == (3, 6) and len(health["chi"]) == 3
+    assert np.allclose(v, full[:3], atol=1e-14)

@@ -129,3 +129,22 @@ def test_budget_end_to_end_on_a_small_sweep(tmp_path):
     assert sr["max_energy_drift"] == max(np.abs(r["health"]["energy_drift"]).max() for r in by.values())
     assert b["error"] >= b["rows"]["gamma_extrapolation"]["error"] > 0
     assert b["rows"]["gamma_extrapolation"]["l_star"] == 2   # read from the members' config
+
+
+def test_agreement_time_rule_on_synthetic_series():
+    """t_conv: last time up to which |v - r| <= rtol |r| holds continuously (t = 0 skipped)."""
+    from tnmbl.transport import agreement_time
+
+    t = np.arange(8) * 0.5
+    ref = 1.0 + t
+    v = ref.copy()
+    v[0] = 99.0                                  # t = 0 is not checked (D(0) may be 0/0)
+    v[3] = ref[3] * (1 + 0.9e-3)                 # within 1e-3
+    v[5] = ref[5] * (1 + 2e-3)                   # first failure at t = 2.5
+    v[7] = ref[7] * (1 + 5e-3)
+    assert agreement_time(t, v, ref, rtol=1e-3) == (2.0, False)
+    assert agreement_time(t, v, ref, rtol=1e-2) == (3.5, True)
+    v[1] = np.nan                                # non-finite: disagrees
+    assert agreement_time(t, v, ref, rtol=1e-2) == (0.0, False)
+    with pytest.raises(ObservableError, match="rtol"):
+        agreement_time(t, v, ref, rtol=0)

@@ -290,7 +290,9 @@ class PurificationCorrelator:
         n_out, steps_per_out : int
             Number of output times (including ``t = 0``) and TEBD steps between them.
         callback : callable, optional
-            Called with ``(i, values_i, health_i)`` after every output.
+            Called with ``(i, values_i, health_i)`` after every output; if it returns ``True``
+            the evolution stops there (results up to and including output ``i``), e.g. at a
+            CPU-time budget.
         max_truncation_error : float, optional
             Stop early when the accumulated discarded weight passes it (results up to then).
 
@@ -323,8 +325,8 @@ class PurificationCorrelator:
             eps.append(e_ket + e_bra)
             errs.append(a_norm * abs(ket.norm) * (np.sqrt(e_ket) + np.sqrt(e_bra)))
             chis.append(max(max(ket.chi), max(bra.chi)))
-            if callback is not None:
-                callback(i, v, {"truncation_error": eps[-1], "chi": chis[-1]})
+            if callback is not None and callback(i, v, {"truncation_error": eps[-1], "chi": chis[-1]}) is True:
+                break
             if max_truncation_error is not None and eps[-1] > max_truncation_error:
                 break
         health = {"truncation_error": np.array(eps), "error_estimate": np.array(errs), "chi": np.array(chis)}

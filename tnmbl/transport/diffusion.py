@@ -105,3 +105,31 @@ def diffusion_constant(times, distance, values, *, meta=None):
     a = np.abs(np.real(c))
     edge = np.maximum(a[:, :2].sum(axis=1), a[:, -2:].sum(axis=1)) / np.abs(total)
     return Diffusion(t, D, var, total, centre, edge, dict(meta or {}))
+
+
+def agreement_time(times, value, reference, *, rtol=1e-3):
+    r"""The last time up to which ``value`` agrees with ``reference`` to ``rtol``, continuously
+    from the start: the largest ``times[k]`` with :math:`|v_j - r_j| \le` ``rtol`` :math:`|r_j|`
+    for every ``0 < j <= k`` (``times[0]``, where :math:`D(t)` may be 0/0, is skipped; it is
+    returned when the first later time already fails). A convergence time: e.g. ``D(t)`` at
+    ``chi`` against ``2 chi``. Values beyond a non-finite entry count as disagreeing.
+
+    Returns
+    -------
+    (t, complete) : (float, bool)
+        ``complete`` is ``True`` when they agree at every time (``t = times[-1]`` is then a
+        lower bound of the convergence time).
+    """
+    t = np.asarray(times, float)
+    v, r = np.asarray(value, float), np.asarray(reference, float)
+    if t.ndim != 1 or len(t) < 1 or v.shape != t.shape or r.shape != t.shape:
+        fail(ObservableError, "times / value / reference", f"shapes {t.shape}, {v.shape}, {r.shape}",
+             "need three 1-d arrays of the same length >= 1")
+    if not rtol > 0:
+        fail(ObservableError, "rtol", rtol, "must be > 0", "e.g. rtol=1e-3")
+    with np.errstate(invalid="ignore"):
+        ok = np.abs(v[1:] - r[1:]) <= rtol * np.abs(r[1:])
+    bad = np.flatnonzero(~ok)
+    if len(bad) == 0:
+        return float(t[-1]), True
+    return float(t[bad[0]]), False

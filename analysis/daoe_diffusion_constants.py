@@ -137,7 +137,8 @@ def main(argv=None):
           f"{budget['error']:.4f}  [fit {rows['gamma_extrapolation']['error']:.4f}, chi {rows['chi']['error']}, "
           f"time {rows['time']['error']:.4f}; discarded weight {rows['truncation']['max_discarded_weight']:.1e}]")
     if conv["factor"] != 1.0:
-        print(f"  in the {conv['to']}: D = {budget['value'] * conv['factor']:.4f} +- {budget['error'] * conv['factor']:.4f}")
+        f = conv["factor"]
+        print(f"  in the {conv['to']}: D = {budget['value'] * f:.4f} +- {budget['error'] * f:.4f}")
     print(f"wrote {out}.png and {out}.json")
 
 

@@ -13,8 +13,10 @@ difference): the gamma -> 0 line through the largest chi_max, its fit error, the
 sum rules and the discarded weight. One row is added here, ``time``: |D_0(t) - D_0(t - dt_plateau)|,
 how far the extrapolated D still moves over the last ``--plateau`` time units (a D(t) that has not
 levelled off shows up there, not as a precise number). ``error`` = budget error (+) time row.
-For the XXZ chain the value is also given in the spin-1/2 convention (S = sigma / 2, exchange
-J_S = 4 g = 1): D_S = D / (4 g). Writes ``<out>.png`` and ``<out>.json``.
+``--partial``: the sweep is not finished (no ``summary.h5``): the same summary is built from the
+rows every member has stored so far, all cut to the shortest member's last time (one member per
+point, as in these sweeps). For the XXZ chain the value is also given in the spin-1/2 convention
+(S = sigma / 2, exchange J_S = 4 g = 1): D_S = D / (4 g). Writes ``<out>.png`` and ``<out>.json``.
 """
 
 from __future__ import annotations
@@ -24,6 +26,7 @@ import json
 
 import numpy as np
 
+import tnmbl
 from tnmbl.runs.sweep import load_sweep
 from tnmbl.runs.sweep_summary import read_summary
 from tnmbl.transport import daoe_budget, diffusion_constant
@@ -39,6 +42,25 @@ def curves(summary, observable):
         out.append(dict(gamma=float(p["params"].get("evolution.gamma", 0.0)),
                         chi_max=int(p["params"].get("evolution.chi_max", 0)), times=t, D=np.asarray(d.D)))
     return out
+
+
+def partial_summary(plan, observable):
+    """A :func:`~tnmbl.runs.sweep_summary.read_summary`-like dict from the members' stored rows, cut to
+    the shortest member's last time, with the evolution section as ``base``."""
+    results = [(m, tnmbl.load(m.path)) for m in plan.members if m.path.exists()]
+    if len(results) < len(plan.members):
+        missing = [m.id for m in plan.members if not m.path.exists()]
+        raise SystemExit(f"members without results yet: {missing}")
+    n = min(len(r.times) for _, r in results)
+    points = []
+    for m, r in results:
+        health = {k: np.abs(np.asarray(r.health[k], float)[:n]) for k in
+                  ("truncation_error", "charge_drift", "energy_drift") if k in r.health}
+        points.append({"params": dict(m.params), "time": np.asarray(r.times[:n], float),
+                       "observables": {observable: {"mean": np.asarray(r[observable])[:n].real,
+                                                    "positions": np.asarray(r.positions[observable], float)}},
+                       "health_worst": health})
+    return {"attrs": {"partial": True}, "base": dict(plan.members[0].config["evolution"]), "points": points}
 
 
 def estimate(summary, observable, t, plateau):
@@ -109,22 +131,27 @@ def main(argv=None):
     p.add_argument("--observable", default="density", help="the profile: density or energy_density")
     p.add_argument("--t", type=float, default=None, help="time of D(t) (default: the last centred one)")
     p.add_argument("--plateau", type=float, default=2.0, help="the time row compares t with t - plateau")
+    p.add_argument("--partial", action="store_true", help="read the members' rows so far (no summary.h5 yet)")
     p.add_argument("--set", action="append", default=[], metavar="KEY=VALUE", help="sweep override")
     p.add_argument("--out", default=None, help="figure / JSON path without suffix (default docs/figures/<sweep>)")
     args = p.parse_args(argv)
     plan = load_sweep(args.sweep, args.set)
-    if not plan.summary_path.exists():
-        raise SystemExit(f"no {plan.summary_path}: run the sweep first (tnmbl sweep {args.sweep})")
-    summary = read_summary(plan.summary_path)
+    if args.partial:
+        summary = partial_summary(plan, args.observable)
+    elif not plan.summary_path.exists():
+        raise SystemExit(f"no {plan.summary_path}: run the sweep first (tnmbl sweep {args.sweep}), or --partial")
+    else:
+        summary = read_summary(plan.summary_path)
     config = plan.members[0].config
     model, evolution = config["model"], config["evolution"]
     cs = curves(summary, args.observable)
     t = args.t if args.t is not None else float(cs[0]["times"][-2])
-    budget = estimate(str(plan.summary_path), args.observable, t, args.plateau)
+    budget = estimate(summary if args.partial else str(plan.summary_path), args.observable, t, args.plateau)
     conv = convention(model)
     out = args.out or f"docs/figures/{plan.name}"
     plot(model, evolution, cs, budget, out + ".png", args.observable)
-    result = dict(sweep=args.sweep, model=model, evolution={k: evolution[k] for k in ("method", "dt", "l_star")},
+    result = dict(sweep=args.sweep, partial=bool(args.partial), model=model,
+                  evolution={k: evolution[k] for k in ("method", "dt", "l_star")},
                   observable=args.observable, t=t, D=budget["value"], error=budget["error"],
                   convention=dict(conv, D=budget["value"] * conv["factor"], error=budget["error"] * conv["factor"]),
                   rows={k: v for k, v in budget["rows"].items()}, curves=[

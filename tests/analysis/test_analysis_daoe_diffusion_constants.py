@@ -66,6 +66,7 @@ def test_ising_energy_study_small(tmp_path):
     assert out["convention"]["factor"] == 1.0 and len(out["curves"]) == 6
     assert (tmp_path / "fig.png").stat().st_size > 10_000
     # --partial (members' rows, no summary.h5) gives the same numbers on a finished sweep
-    dc.main([str(path), "--observable", "energy_density", "--plateau", "0.4", "--partial", "--out", str(tmp_path / "p")])
+    dc.main([str(path), "--observable", "energy_density", "--plateau", "0.4", "--partial",
+             "--out", str(tmp_path / "p")])
     part = json.loads((tmp_path / "p.json").read_text())
     assert part["partial"] and abs(part["D"] - out["D"]) < 1e-12 and abs(part["error"] - out["error"]) < 1e-12

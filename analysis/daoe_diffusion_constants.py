@@ -44,16 +44,17 @@ def curves(summary, observable):
     return out
 
 
-def partial_summary(plan, observable):
+def partial_summary(plan, observable, cut=True):
     """A :func:`~tnmbl.runs.sweep_summary.read_summary`-like dict from the members' stored rows, cut to
-    the shortest member's last time, with the evolution section as ``base``."""
+    the shortest member's last time (``cut=False``: every row, for the figure), with the evolution
+    section as ``base``."""
     results = [(m, tnmbl.load(m.path)) for m in plan.members if m.path.exists()]
     if len(results) < len(plan.members):
         missing = [m.id for m in plan.members if not m.path.exists()]
         raise SystemExit(f"members without results yet: {missing}")
-    n = min(len(r.times) for _, r in results)
     points = []
     for m, r in results:
+        n = min(len(q.times) for _, q in results) if cut else len(r.times)
         health = {k: np.abs(np.asarray(r.health[k], float)[:n]) for k in
                   ("truncation_error", "charge_drift", "energy_drift") if k in r.health}
         points.append({"params": dict(m.params), "time": np.asarray(r.times[:n], float),
@@ -99,7 +100,7 @@ def plot(model, evolution, cs, budget, png, observable):
                  label=rf"$\gamma$ = {c['gamma']:g}, $\chi$ = {c['chi_max']}")
     t, v, e = budget["t"], budget["value"], budget["error"]
     ax1.errorbar([t], [v], [e], fmt="ko", ms=4, capsize=3, label=rf"$D(\gamma\to0)$ = {v:.3f} $\pm$ {e:.3f}")
-    ax1.set(xlabel=r"time t (units of 1/J, $\hbar$ = 1)", ylabel=r"D(t) (sites$^2$ J)",
+    ax1.set(xlabel=r"time t ($\hbar$ = 1, couplings as in H)", ylabel=r"D(t) (sites$^2$ / time)",
             title="(a) D(t) = (1/2) d$\\sigma^2$/dt of the connected profile")
     ax1.legend(fontsize=7, ncol=2)
     ex = budget["rows"]["gamma_extrapolation"]
@@ -112,7 +113,7 @@ def plot(model, evolution, cs, budget, png, observable):
     for c in others:
         i = int(np.argmin(np.abs(c["times"] - t)))
         ax2.plot(c["gamma"], c["D"][i], "x", color="C1", label=rf"$\chi$ = {c['chi_max']}" if c is others[0] else None)
-    ax2.set(xlabel=r"DAOE dissipation $\gamma$ (dimensionless)", ylabel=f"D(t = {t:g}) (sites$^2$ J)",
+    ax2.set(xlabel=r"DAOE dissipation $\gamma$ (dimensionless)", ylabel=f"D(t = {t:g}) (sites$^2$ / time)",
             title=r"(b) extrapolation $\gamma \to 0$", xlim=(-0.01, None))
     ax2.legend(fontsize=7)
     params = ", ".join(f"{k} = {model[k]:g}" for k in model if k not in ("name", "L", "seed", "W")
@@ -146,6 +147,10 @@ def main(argv=None):
     model, evolution = config["model"], config["evolution"]
     cs = curves(summary, args.observable)
     t = args.t if args.t is not None else float(cs[0]["times"][-2])
+    if args.partial:  # the figure shows every stored row; the budget uses the common times only
+        cs = curves(partial_summary(plan, args.observable, cut=False), args.observable)
+        print("partial: rows up to t =", {f"gamma={c['gamma']:g},chi={c['chi_max']}": float(c["times"][-1])
+                                          for c in cs})
     budget = estimate(summary if args.partial else str(plan.summary_path), args.observable, t, args.plateau)
     conv = convention(model)
     out = args.out or f"docs/figures/{plan.name}"

@@ -42,3 +42,22 @@ def test_disorder_is_seeded():
 def test_bad_L_is_refused(L):
     with pytest.raises(ModelError, match="L"):
         tnmbl.models.bose_hubbard(L)
+
+
+def test_mixed_field_ising_hamiltonian_and_no_charge():
+    # H = J sum Z Z + hx sum X + hz sum Z (Pauli), against a Kronecker-product construction
+    L, J, hx, hz = 5, 0.7, 1.4, 0.9045
+    chain = tnmbl.models.mixed_field_ising(L, J=J, hx=hx, hz=hz)
+    X, Z, one = np.array([[0, 1], [1, 0]]), np.diag([-1.0, 1.0]), np.eye(2)  # basis (down, up): charge order
+
+    def at(ops):  # Kronecker product of a {site: matrix} dict, site 0 leftmost
+        out = np.eye(1)
+        for x in range(L):
+            out = np.kron(out, ops.get(x, one))
+        return out
+
+    H = sum(J * at({x: Z, x + 1: Z}) for x in range(L - 1)) + sum(hx * at({x: X}) + hz * at({x: Z}) for x in range(L))
+    assert np.abs(dense_h(chain) - H).max() < 1e-12
+    assert not chain.conserves_charge  # X breaks S^z: no U(1) charge
+    assert chain.params == {"L": L, "J": J, "hx": hx, "hz": hz, "bc": "open"}
+    assert "mixed_field_ising" in tnmbl.models.MODELS

@@ -27,7 +27,7 @@ import tnmbl.evolution.operator_correlations as oc
 from tnmbl.chain import LocalOp, boson, charge_densities, energy_densities, spin_half
 from tnmbl.engines.exact_thermal import exact_correlations
 from tnmbl.errors import ObservableError, OptionError
-from tnmbl.models.quantum import bose_hubbard, xxz, xxz_with_bath
+from tnmbl.models.quantum import bose_hubbard, mixed_field_ising, xxz, xxz_with_bath
 from tnmbl.states.mixed import Thermal
 from tnmbl.testing import embed
 from tnmbl.transport.diffusion import diffusion_constant
@@ -37,7 +37,8 @@ EXACT = dict(chi_max=4096, svd_cutoff=1e-14)
 
 def spin_models():
     return {"xxz": xxz(8, g=1.0, J=0.4, W=1.0, seed=2),
-            "xxz_with_bath": xxz_with_bath(8, g=1.0, J=0.3, W=3.0, bath=(0, 3), bath_hx=0.6, seed=3)}
+            "xxz_with_bath": xxz_with_bath(8, g=1.0, J=0.3, W=3.0, bath=(0, 3), bath_hx=0.6, seed=3),
+            "mixed_field_ising": mixed_field_ising(8)}
 
 
 # ------------------------------------------------------------------------------------------ basis
@@ -92,7 +93,7 @@ def trotter_circuit_reference(chain, a_ops, b, times, dt, order, direction="schr
     return np.array(out)
 
 
-@pytest.mark.parametrize("name", ["xxz", "xxz_with_bath"])
+@pytest.mark.parametrize("name", ["xxz", "xxz_with_bath", "mixed_field_ising"])
 def test_gamma0_equals_same_trotter_circuit(name):
     chain = spin_models()[name]
     for ops in (charge_densities(chain), energy_densities(chain)):
@@ -179,7 +180,7 @@ def test_gamma0_equals_exact_bose_hubbard():
 
 
 @pytest.mark.slow
-@pytest.mark.parametrize("name", ["xxz", "xxz_with_bath"])
+@pytest.mark.parametrize("name", ["xxz", "xxz_with_bath", "mixed_field_ising"])
 def test_gamma0_equals_exact_spin_models(name):
     # measured Trotter error at dt = 1/80, t = 0.5: 7.7e-9 (xxz), 3.3e-8 (bath): halve dt
     chain = spin_models()[name]

@@ -150,4 +150,22 @@ def xxz_with_bath(L: int, g: float = 1.0, J: float = 0.1, W: float = 5.0, *, bat
                  regions={"bath": (a, b)})
 
 
-MODELS = {"bose_hubbard": bose_hubbard, "xxz": xxz, "xxz_with_bath": xxz_with_bath}
+def mixed_field_ising(L: int, J: float = 1.0, hx: float = 1.4, hz: float = 0.9045, *, bc: str = "open"):
+    r"""Ising chain in a tilted (mixed) field, Pauli matrices: the chaotic benchmark of energy
+    diffusion at infinite temperature (defaults: the parameters of Rakovszky, von Keyserlingk and
+    Pollmann, arXiv:2004.05177, and of Yi-Thomas et al., arXiv:2310.06886).
+
+    .. math::
+        H = J \sum_x \sigma^z_x \sigma^z_{x+1} + h_x \sum_x \sigma^x_x + h_z \sum_x \sigma^z_x
+
+    The transverse field breaks :math:`S^z` conservation (``chain.conserves_charge`` is False):
+    the energy is the only conserved density, so runs use ``energy_density`` and
+    ``energy_current``; ``conserve: true`` and ``density_current`` are refused.
+    """
+    L = _check_L(L)
+    terms = [Bond(("Z", "Z"), J, label="J sz sz"), OnSite("X", hx, "hx sx"), OnSite("Z", hz, "hz sz")]
+    return Chain(L, spin_half(), terms, bc=bc, name="mixed_field_ising", params=dict(L=L, J=J, hx=hx, hz=hz, bc=bc))
+
+
+MODELS = {"bose_hubbard": bose_hubbard, "xxz": xxz, "xxz_with_bath": xxz_with_bath,
+          "mixed_field_ising": mixed_field_ising}

@@ -198,6 +198,25 @@ class ResultsWriter:
         _put(self.f["time"], n, row.time)
         self.f.flush()
 
+    def write_snapshot(self, group, arrays):
+        """Replace group ``group`` by ``arrays`` (``{name: array or scalar}``): a run's accumulated
+        result that is not a row (e.g. the ``green_kubo`` sums), rewritten at each checkpoint."""
+        arrays = {k: np.asarray(v) for k, v in arrays.items()}
+        nbytes = METADATA_SLACK + sum(2 * v.nbytes for v in arrays.values())
+
+        def write():  # in place where the shapes stand (HDF5 does not reuse a deleted dataset's space)
+            g = self.f.require_group(group)
+            for name, values in arrays.items():
+                if name in g and g[name].shape == values.shape and g[name].dtype == values.dtype:
+                    g[name][...] = values
+                else:
+                    if name in g:
+                        del g[name]
+                    g.create_dataset(name, data=values)
+            self.f.flush()
+
+        self._guard(f"writing /{group}", write, nbytes)
+
     def read_row(self, i):
         """The committed row ``i`` as ``(time, step, values, health)``."""
         f = self.f

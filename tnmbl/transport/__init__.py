@@ -2,8 +2,9 @@
 correlation profiles (diffusion constants)."""
 
 from .diffusion import Diffusion, diffusion_constant
-from .green_kubo import Conductivity, green_kubo, green_kubo_chi, green_kubo_ensemble
+from .green_kubo import Conductivity, green_kubo, green_kubo_accumulated, green_kubo_chi, green_kubo_ensemble
 from .operator_transport import Extrapolation, conductivity, current_autocorrelation, daoe_budget, gamma_extrapolation
 
 __all__ = ["Conductivity", "Diffusion", "Extrapolation", "conductivity", "current_autocorrelation", "daoe_budget",
-           "diffusion_constant", "gamma_extrapolation", "green_kubo", "green_kubo_chi", "green_kubo_ensemble"]
+           "diffusion_constant", "gamma_extrapolation", "green_kubo", "green_kubo_accumulated",
+           "green_kubo_chi", "green_kubo_ensemble"]

@@ -202,12 +202,14 @@ class ResultsWriter:
         """Replace group ``group`` by ``arrays`` (``{name: array or scalar}``): a run's accumulated
         result that is not a row (e.g. the ``green_kubo`` sums), rewritten at each checkpoint."""
         arrays = {k: np.asarray(v) for k, v in arrays.items()}
-        nbytes = METADATA_SLACK + sum(2 * v.nbytes for v in arrays.values())
+        old = self.f.get(group, {})
+        in_place = {k for k, v in arrays.items() if k in old and old[k].shape == v.shape and old[k].dtype == v.dtype}
+        nbytes = METADATA_SLACK + sum(v.nbytes for k, v in arrays.items() if k not in in_place)
 
-        def write():  # in place where the shapes stand (HDF5 does not reuse a deleted dataset's space)
+        def write():  # in place where the shapes stand: no new space to reserve
             g = self.f.require_group(group)
             for name, values in arrays.items():
-                if name in g and g[name].shape == values.shape and g[name].dtype == values.dtype:
+                if name in in_place:
                     g[name][...] = values
                 else:
                     if name in g:

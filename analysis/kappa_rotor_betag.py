@@ -2,10 +2,14 @@
 Fig. 2 range beta*g = 1 ... 0.15 and the low-temperature side beta*g = 2, 4.
 
     tnmbl sweep runs/sweeps/transport_kappa_rotor_betag.yaml   # one results file per beta*g
+    tnmbl sweep runs/sweeps/transport_kappa_rotor_betag_accumulated.yaml   # beta*g = 0.15, 0.1 (accumulator)
     python analysis/kappa_rotor_betag.py                       # -> docs/figures/kappa_rotor_betag.png + .json
     python analysis/kappa_rotor_betag.py --plot-only           # redraw from the JSON
 
-Each member's results file holds the per-chain total current J_m(t) at every step. kappa = 2 int C
+Each member's results file holds the per-chain total current J_m(t) at every step, or (runs with
+``observables.green_kubo``) its per-chain sums over all time origins accumulated during the run
+(``/green_kubo``; :func:`tnmbl.transport.green_kubo_accumulated`, the same estimate). A point of a
+later sweep replaces one of an earlier sweep at the same beta*g. kappa = 2 int C
 over the plateau window ``--window`` (fractions of the run length t_final; default [1/4, 1/2]),
 with C(t) averaged over every time origin of the run and over the chains, and the exact
 statistical error from the per-chain plateaus
@@ -44,9 +48,10 @@ from tnmbl.evolution.figures import finish, lower_bounds, upper_bounds
 from tnmbl.observables.classical import fit_t0_model
 from tnmbl.runs.storage import read_results
 from tnmbl.runs.sweep import load_sweep
-from tnmbl.transport import green_kubo_ensemble
+from tnmbl.transport import green_kubo_accumulated, green_kubo_ensemble
 
 SWEEP = "runs/sweeps/transport_kappa_rotor_betag.yaml"
+SWEEP_ACC = "runs/sweeps/transport_kappa_rotor_betag_accumulated.yaml"  #: the on-the-fly accumulator runs
 LI_EXPONENT = 3.64  #: Li et al. arXiv:1703.07813: kappa_conv ~ T^-3.64 at g = 1, i.e. kappa-bar ~ (beta g)^3.64
 N_CURVE = 300  #: points of each running integral kept in the JSON (log-spaced)
 
@@ -77,14 +82,27 @@ def point(times, J, L, g, beta, window_frac):
     k, C, C_err = green_kubo_ensemble(t, J, L, window=window, origins="all")
     n = int(np.searchsorted(t, window[1] + 1e-9)) + 1  # the single origin needs rows up to the window's end only
     k1, _, _ = green_kubo_ensemble(t[:n], J[:n], L, window=window, origins="first")
+    return _row(k, C, C_err, L, g, beta, int(J.shape[1]), float(t[-1]), float(t[1] - t[0]), window,
+                {"kappa": k1.kappa, "error": k1.error, "plateau": k1.plateau})
+
+
+def point_accumulated(acc, L, g, beta, window_frac):
+    """The Green-Kubo row of one sweep point from its accumulated sums (``/green_kubo``); the run
+    length is the time the samples cover (n_samples x lag_dt)."""
+    t_run = float(acc["n_samples"]) * float(acc["lag_dt"])
+    window = (window_frac[0] * t_run, window_frac[1] * t_run)
+    k, C, C_err = green_kubo_accumulated(acc, L, window=window)
+    return _row(k, C, C_err, L, g, beta, int(np.shape(acc["sums"])[1]), t_run, float(acc["lag_dt"]), window, None)
+
+
+def _row(k, C, C_err, L, g, beta, M, t_final, dt_out, window, first_origin):
     keep = np.unique(np.concatenate([[0], np.round(np.geomspace(1, len(k.times) - 1, N_CURVE)).astype(int)]))
     red = reduced(1.0, g, beta)
-    return {"beta_g": beta * g, "beta": beta, "g": g, "L": L, "M": int(J.shape[1]), "t_final": float(t[-1]),
-            "dt_out": float(t[1] - t[0]), "window": list(window),
+    return {"beta_g": beta * g, "beta": beta, "g": g, "L": L, "M": M, "t_final": t_final,
+            "dt_out": dt_out, "window": list(window),
             "kappa": k.kappa, "error": k.error, "errors": k.errors, "plateau": k.plateau, "bound": bound(k),
             "kappa_bar": red * k.kappa, "kappa_bar_error": red * k.error,
-            "kappa_g1": at_g1(k.kappa, g), "beta_g1": beta * g,
-            "first_origin": {"kappa": k1.kappa, "error": k1.error, "plateau": k1.plateau},
+            "kappa_g1": at_g1(k.kappa, g), "beta_g1": beta * g, "first_origin": first_origin,
             "curve": {"t": k.times[keep].tolist(), "running": k.running[keep].tolist(),
                       "C": C[keep].tolist(), "C_error": C_err[keep].tolist()}}
 
@@ -99,22 +117,29 @@ def rows(sweep_path, window_frac, partial=False):
     for m in load_sweep(sweep_path).members:
         res = read_results(m.path) if m.path.exists() else None
         status = res["attrs"].get("status") if res is not None else None
+        acc = res["extra"].get("green_kubo") if res is not None else None
+        reached = (float(acc["n_samples"]) * float(acc["lag_dt"]) if acc is not None
+                   else res["time"][-1] if res is not None else 0.0)
         usable = partial and status in ("interrupted", "running", "failed") \
-            and res["time"][-1] >= 0.25 * m.config["evolution"]["t_final"]
+            and reached >= 0.25 * m.config["evolution"]["t_final"]
         if status != "finished" and not usable:
             print(f"{m.id} ({m.params}): no finished results in {m.path} (tnmbl sweep {sweep_path}), left out")
             continue
         L, g, beta = m.config["model"]["L"], m.config["model"]["g"], m.config["state"]["beta"]
         t0 = time.process_time()
-        r = point(res["time"], res["per_chain"]["total_current"], L, g, beta, window_frac)
+        if acc is not None:
+            r = point_accumulated(acc, L, g, beta, window_frac)
+        else:
+            r = point(res["time"], res["per_chain"]["total_current"], L, g, beta, window_frac)
         r["energy_error"] = float(np.max(res["health"]["energy_error"]))
         r["status"] = status
         r["t_final_planned"] = float(m.config["evolution"]["t_final"])
         r["analysis_cpu_s"] = time.process_time() - t0
         print(f"beta g = {r['beta_g']:g}: kappa = {r['kappa']:.4g} +- {r['error']:.2g} ({r['bound']}; window "
               f"{r['errors']['window']:.2g}, statistical {r['errors']['statistical']:.2g}), kappa-bar = "
-              f"{r['kappa_bar']:.4g}; one origin: {r['first_origin']['kappa']:.3g} +- "
-              f"{r['first_origin']['error']:.2g}; energy error {r['energy_error']:.2g}", flush=True)
+              f"{r['kappa_bar']:.4g}; " + (f"one origin: {r['first_origin']['kappa']:.3g} +- "
+              f"{r['first_origin']['error']:.2g}; " if r["first_origin"] else "accumulated; ")
+              + f"energy error {r['energy_error']:.2g}", flush=True)
         out.append(r)
     return out
 
@@ -183,7 +208,8 @@ def figure(results, path):
 
 def main(argv=None):
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("sweep", nargs="?", default=SWEEP, help="the sweep file")
+    ap.add_argument("sweep", nargs="*", default=[SWEEP, SWEEP_ACC],
+                    help="the sweep files (a later one's point replaces an earlier one's at the same beta g)")
     ap.add_argument("--window", type=float, nargs=2, default=[0.25, 0.5],
                     help="plateau window as fractions of each point's t_final (the lags reach half the run)")
     ap.add_argument("--results", default="docs/figures/kappa_rotor_betag.json")
@@ -198,10 +224,17 @@ def main(argv=None):
     else:
         if not 0 < a.window[0] < a.window[1] <= 1:
             raise SystemExit(f"--window {a.window}: need 0 < lo < hi <= 1 (fractions of t_final)")
-        pts = rows(a.sweep, a.window, a.partial)
+        pts = []
+        for sweep in a.sweep:
+            new = [dict(r, sweep=str(sweep)) for r in rows(sweep, a.window, a.partial)]
+            replaced = sorted({r["beta_g"] for r in pts} & {r["beta_g"] for r in new})
+            if replaced:
+                print(f"beta g = {replaced}: the points of {sweep} replace the earlier ones")
+            pts = [r for r in pts if r["beta_g"] not in replaced] + new
+        pts.sort(key=lambda r: -r["beta_g"])  # stable: points of one sweep keep their order
         if not pts:
-            raise SystemExit(f"no finished members in {a.sweep}: run tnmbl sweep {a.sweep} first")
-        results = {"sweep": str(a.sweep), "window_fraction": a.window, "li_exponent": LI_EXPONENT,
+            raise SystemExit(f"no finished members in {a.sweep}: run tnmbl sweep on them first")
+        results = {"sweep": [str(x) for x in a.sweep], "window_fraction": a.window, "li_exponent": LI_EXPONENT,
                    "points": pts, "fit": fit(pts)}
         if results["fit"]:
             f = results["fit"]

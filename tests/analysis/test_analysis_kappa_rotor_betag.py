@@ -13,7 +13,7 @@ from helpers import load_script, small_copy
 
 from tnmbl.runs.storage import read_results
 from tnmbl.runs.sweep import load_sweep, run_sweep
-from tnmbl.transport import green_kubo, green_kubo_ensemble
+from tnmbl.transport import green_kubo, green_kubo_accumulated, green_kubo_ensemble
 
 kappa = load_script("kappa_rotor_betag")
 
@@ -65,3 +65,27 @@ def test_unit_conversions():
     g, beta, k, s = 0.3, 1.0, 0.01, 0.3
     assert kappa.reduced(k, g, beta) == pytest.approx(kappa.reduced(s**-2.5 * k, g / s, beta * s), rel=1e-14)
     assert kappa.at_g1(k, g) == pytest.approx(g**-2.5 * k, rel=1e-14)
+
+
+def test_script_reads_the_accumulated_sums_and_replaces_earlier_points(tmp_path):
+    """A member of the accumulator sweep (observables.green_kubo): the script's kappa is
+    green_kubo_accumulated on the file's /green_kubo with the window [1/4, 1/2] of the time the
+    samples cover, and it replaces the point of an earlier sweep at the same beta g."""
+    acc_sweep = small_copy("runs/sweeps/transport_kappa_rotor_betag_accumulated.yaml", tmp_path / "acc", {
+        "model.L": 8, "state.M": 16, "evolution.dt": 0.1, "evolution.t_final": 8.0, "observables.output_dt": 0.4,
+        "observables.green_kubo": {"lag_max": 4.0, "sample_dt": 0.2},
+        "sweep.points": [{"model.g": 0.5, "seed": 7}]})
+    old_sweep = small_copy("runs/sweeps/transport_kappa_rotor_betag.yaml", tmp_path / "old", {
+        "model.L": 8, "state.M": 16, "sweep.points": [
+            {"model.g": 0.5, "evolution.dt": 0.1, "observables.output_dt": 0.1, "evolution.t_final": 4.0, "seed": 7},
+            {"model.g": 1.0, "evolution.dt": 0.1, "observables.output_dt": 0.1, "evolution.t_final": 4.0, "seed": 7}]})
+    plans = [load_sweep(s, workers=0) for s in (old_sweep, acc_sweep)]
+    assert not any(run_sweep(p)["failed"] for p in plans)
+    out, png = tmp_path / "k.json", tmp_path / "k.png"
+    res = kappa.main([str(old_sweep), str(acc_sweep), "--results", str(out), "--png", str(png)])
+    one, half = res["points"]
+    assert (one["beta_g"], half["beta_g"]) == (1.0, 0.5) and half["sweep"] == str(acc_sweep)
+    assert half["first_origin"] is None and half["t_final"] == pytest.approx(8.0)
+    acc = read_results(plans[1].members[0].path)["extra"]["green_kubo"]
+    k, _, _ = green_kubo_accumulated(acc, 8, window=(2.0, 4.0))
+    assert half["kappa"] == pytest.approx(k.kappa, rel=1e-12) and half["error"] == pytest.approx(k.error, rel=1e-12)

@@ -21,7 +21,8 @@ from tnmbl.states import classical as cs
 VALUES = {"dt": 0.1, "chi_max": 7, "svd_cutoff": 0.5, "observables": ["density"], "output_dt": 0.2,
           "conserve": True, "array_backend": "numpy", "n_log": 3, "beta": 2.0, "energy_tolerance": 1.0,
           "noise_rate": 0.0, "noise_seed": 5, "threads": 1, "lanes": 2, "chunk_outputs": 3, "allow_large_dt": True,
-          "per_chain": ["energy"], "precision": "float32"}
+          "per_chain": ["energy"], "precision": "float32",
+          "green_kubo": {"lag_max": 0.2, "sample_dt": 0.1}}
 
 #: where an accepted option shows in the built evolution (so "accepted" means "used")
 USED = {"dt": lambda ev: ev.dt, "chi_max": lambda ev: ev.options.chi_max,
@@ -32,7 +33,9 @@ USED = {"dt": lambda ev: ev.dt, "chi_max": lambda ev: ev.options.chi_max,
         "noise_rate": lambda ev: ev.engine.noise_rate, "noise_seed": lambda ev: ev.meta()["noise"]["seed"],
         "threads": lambda ev: ev.engine.threads, "lanes": lambda ev: ev.engine.lanes,
         "chunk_outputs": lambda ev: ev.engine.chunk_outputs, "allow_large_dt": lambda ev: ev.options.extra[
-            "allow_large_dt"], "per_chain": lambda ev: ev.per_chain, "precision": lambda ev: ev.engine.precision}
+            "allow_large_dt"], "per_chain": lambda ev: ev.per_chain, "precision": lambda ev: ev.engine.precision,
+        "green_kubo": lambda ev: {"lag_max": (ev.engine.correlator.n_lag - 1) * ev.engine.correlator.lag_dt,
+                                  "sample_dt": ev.engine.correlator.lag_dt}}
 
 OPTIONS = [name for name, p in inspect.signature(tnmbl.evolve).parameters.items()
            if p.kind is inspect.Parameter.KEYWORD_ONLY and name not in ("t_final", "callback", "backend", "progress")]

@@ -62,7 +62,7 @@ TEBD_OPTIONS = MPS_OPTIONS | {"threads"}
 EXACT_OPTIONS = frozenset({"conserve", "t_start", "chi_max", "svd_cutoff"})
 #: options of the classical batch integrators
 CLASSICAL_OPTIONS = frozenset({"beta", "energy_tolerance", "noise_rate", "noise_seed", "threads", "lanes",
-                               "chunk_outputs", "allow_large_dt", "per_chain", "keep_samples"})
+                               "chunk_outputs", "allow_large_dt", "per_chain", "keep_samples", "green_kubo"})
 
 
 

@@ -43,10 +43,11 @@ DEFAULTS = {"dt": 0.05, "observables": DEFAULT_OBSERVABLES, "output_dt": None, "
             "chi_max": 128, "svd_cutoff": 1e-10, "conserve": "auto", "array_backend": None, "t_start": 0.0,
             "n_log": None, "beta": None, "energy_tolerance": None, "per_chain": (), "keep_samples": True,
             "noise_rate": 0.0, "noise_seed": 0, "threads": None, "lanes": None, "chunk_outputs": 16,
-            "allow_large_dt": False, "precision": "float64"}
+            "allow_large_dt": False, "precision": "float64", "green_kubo": None}
 
 #: options handed to the engine itself (``EngineOptions.extra``)
-ENGINE_EXTRA = ("lanes", "threads", "noise_rate", "noise_seed", "allow_large_dt", "chunk_outputs", "precision")
+ENGINE_EXTRA = ("lanes", "threads", "noise_rate", "noise_seed", "allow_large_dt", "chunk_outputs", "precision",
+                "green_kubo")
 
 
 def resolve_conserve(chain, state, conserve, engine_cls=None):
@@ -201,6 +202,10 @@ class Evolution:
         """Per-chain series measured so far, each ``(n_times, M)`` (classical batches)."""
         return self.probe.samples
 
+    def green_kubo(self):
+        """The engine's on-the-fly current autocorrelation (classical ``green_kubo`` option), or ``None``."""
+        return getattr(self.engine, "green_kubo", lambda: None)()
+
     def state(self):
         """The current state (the batch, for a classical evolution), from the engine."""
         return self.engine.state()
@@ -241,8 +246,8 @@ class Evolution:
 def evolve(chain, state, method=None, *, dt=UNSET, t_final, chi_max=UNSET, svd_cutoff=UNSET, observables=UNSET,
            output_dt=UNSET, conserve=UNSET, backend=UNSET, array_backend=UNSET, n_log=UNSET, beta=UNSET,
            energy_tolerance=UNSET, noise_rate=UNSET, noise_seed=UNSET, threads=UNSET, lanes=UNSET,
-           chunk_outputs=UNSET, allow_large_dt=UNSET, per_chain=UNSET, precision=UNSET, callback=None,
-           progress=None):
+           chunk_outputs=UNSET, allow_large_dt=UNSET, per_chain=UNSET, precision=UNSET, green_kubo=UNSET,
+           callback=None, progress=None):
     r"""Evolve ``state`` under ``chain`` and measure ``observables`` at output times.
 
     Every method goes through the one :class:`Evolution`; the method table
@@ -300,6 +305,13 @@ def evolve(chain, state, method=None, *, dt=UNSET, t_final, chi_max=UNSET, svd_c
         wrapped, their updates compensated; measurements in float64); refused by methods
         without a float32 kernel (DNLS), with velocity-flip noise, and where its predicted
         round-off energy walk passes ``energy_tolerance`` (README, classical section).
+    green_kubo : dict, optional
+        Classical batches: ``{"lag_max": ..., "sample_dt": ...}`` accumulates the per-chain
+        total-current autocorrelation over all time origins during the run, for lags up to
+        ``lag_max`` on samples averaged over ``sample_dt`` (a multiple of ``dt``; ``lag_max`` a
+        multiple of ``sample_dt``), instead of storing the series
+        (:mod:`tnmbl.engines.classical.correlator`); ``result.engine.green_kubo()`` is the result,
+        :func:`tnmbl.transport.green_kubo_accumulated` its kappa.
     callback : callable, optional
         Called with each :class:`~tnmbl.evolution.Row` as it is measured.
     progress : None, bool, "rich" or "tqdm"
@@ -321,7 +333,7 @@ def evolve(chain, state, method=None, *, dt=UNSET, t_final, chi_max=UNSET, svd_c
                                    energy_tolerance=energy_tolerance, noise_rate=noise_rate, noise_seed=noise_seed,
                                    threads=threads, lanes=lanes, chunk_outputs=chunk_outputs,
                                    allow_large_dt=allow_large_dt, per_chain=per_chain,
-                                   precision=precision).items() if v is not UNSET}
+                                   precision=precision, green_kubo=green_kubo).items() if v is not UNSET}
     kind = _progress.wanted(progress)
     ev = Evolution(chain, state, method, t_final=t_final, **given)
     handle = ev if ev.engine.probe == "batch" else None

@@ -170,6 +170,7 @@ class BatchProbe:
         return {"M": eng.M, "lanes": eng.lanes, "threads": eng.threads, "beta": self.beta, "precision": eng.precision,
                 "noise": {"rate": float(eng.noise_rate), "seed": int(ev.options.extra.get("noise_seed", 0))},
                 "energy_tolerance": self.energy_tolerance, "output_steps": [int(s) for s in ev.steps],
+                "green_kubo": ev.options.extra.get("green_kubo"),
                 "state_meta": ev.initial_state.meta}
 
 

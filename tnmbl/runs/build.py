@@ -61,6 +61,7 @@ def build_evolution(chain, state, ev: EvolutionSection, obs: ObservablesSection,
                    output_dt=obs.output_dt, n_log=obs.n_log, energy_tolerance=ev.energy_tolerance,
                    noise_rate=ev.noise_rate or 0.0, noise_seed=seed or 0, per_chain=obs.per_chain or (),
                    threads=ev.threads, precision=ev.precision or "float64",
+                   green_kubo=obs.green_kubo.model_dump() if obs.green_kubo is not None else None,
                    keep_samples=False)
     takes = METHODS[ev.method].takes
     return driver(chain, state, ev.method, t_final=ev.t_final, **{k: v for k, v in options.items() if k in takes})

@@ -308,6 +308,9 @@ def _drive(cfg, evo, writer, steps, progress, summary, stored_steps, lock=None, 
 
     def checkpoint():
         write_checkpoint(summary.checkpoint, _checkpoint_data(evo, writer, cfg), owner=owner)
+        accumulated = getattr(evo, "green_kubo", lambda: None)()
+        if accumulated is not None:  # the results file holds the sums up to the checkpoint's step
+            writer.write_snapshot("green_kubo", dict(accumulated, step=int(evo.engine.step)))
 
     signals = _Signals(progress)
     try:

@@ -131,6 +131,16 @@ class StopWhenSection(Section):
     for_factor: float = Field(2.0, ge=1, description="stop at the first row at or after for_factor * t_cross")
 
 
+class GreenKuboSection(Section):
+    """Classical: the total-current autocorrelation of every chain averaged over all time origins,
+    accumulated during the run (tnmbl.engines.classical.correlator) instead of stored per step."""
+
+    lag_max: float = Field(gt=0, description="longest lag kept (a multiple of sample_dt; the Green-Kubo "
+                           "window must end at or before it)")
+    sample_dt: float = Field(gt=0, description="samples: the current averaged over sample_dt (a multiple of "
+                             "evolution.dt; measured every step)")
+
+
 class EvolutionSection(Section):
     """Time evolution: algorithm, time step, truncation."""
 
@@ -213,6 +223,12 @@ class ObservablesSection(Section):
     per_chain: list[str] | None = Field(None, description="classical: per-chain series written at every row "
                                         "(/per_chain/<name>, one column per chain): energy, charge, phi, "
                                         "total_current (for bootstrap errors, e.g. of t0)")
+    green_kubo: GreenKuboSection | None = Field(None, description="classical: {{lag_max, sample_dt}}: per chain, "
+                                                "the sums of J(t + tau) J(t) over all origins t (J the total current "
+                                                "averaged over sample_dt, a multiple of dt; tau up to lag_max, a "
+                                                "multiple of sample_dt), accumulated during the run instead of "
+                                                "stored per step (/green_kubo of the results file; "
+                                                "tnmbl.transport.green_kubo_accumulated)")
 
 
 class CorrelationSection(Section):

@@ -198,6 +198,27 @@ class ResultsWriter:
         _put(self.f["time"], n, row.time)
         self.f.flush()
 
+    def write_snapshot(self, group, arrays):
+        """Replace group ``group`` by ``arrays`` (``{name: array or scalar}``): a run's accumulated
+        result that is not a row (e.g. the ``green_kubo`` sums), rewritten at each checkpoint."""
+        arrays = {k: np.asarray(v) for k, v in arrays.items()}
+        old = self.f.get(group, {})
+        in_place = {k for k, v in arrays.items() if k in old and old[k].shape == v.shape and old[k].dtype == v.dtype}
+        nbytes = METADATA_SLACK + sum(v.nbytes for k, v in arrays.items() if k not in in_place)
+
+        def write():  # in place where the shapes stand: no new space to reserve
+            g = self.f.require_group(group)
+            for name, values in arrays.items():
+                if name in in_place:
+                    g[name][...] = values
+                else:
+                    if name in g:
+                        del g[name]
+                    g.create_dataset(name, data=values)
+            self.f.flush()
+
+        self._guard(f"writing /{group}", write, nbytes)
+
     def read_row(self, i):
         """The committed row ``i`` as ``(time, step, values, health)``."""
         f = self.f

@@ -43,6 +43,7 @@ from .sections import (
     SECTIONS,
     TOP_KEYS,
     EvolutionSection,
+    GreenKuboSection,
     ModelSection,
     ObservablesSection,
     OutputSection,
@@ -74,7 +75,8 @@ KIND_KEYS = _kind_keys()
 ENGINE_KEYS = {**{key: f"{sec}.{key}" for sec in ("evolution", "observables") for key in SECTIONS[sec].model_fields
                   if any(key in spec.takes for spec in METHODS.values())},
                "method": "evolution.method", "chain": "model.name", "observables": "observables.names",
-               "state": "state.kind"}
+               "state": "state.kind",
+               **{f"green_kubo.{key}": f"observables.green_kubo.{key}" for key in GreenKuboSection.model_fields}}
 
 
 def validate_sections(raw, classes, required=()):

@@ -306,15 +306,49 @@ def green_kubo_ensemble(times, current_chains, L, *, window, tail="none", prefac
         fail(ObservableError, "origins", origins, "must be 'first' (t = 0, the Gibbs draw) or 'all' (every row)")
     t = np.asarray(times, float)
     if origins == "all":
-        t, per_chain_C = _time_averaged_products(t, J, L, window, chunk)
-        C = per_chain_C.mean(1)
-        C_err = per_chain_C.std(1, ddof=1) / np.sqrt(J.shape[1])
-        per_sample = _per_sample_plateaus(t, lambda a, b: per_chain_C[:, a:b], J.shape[1], window, prefactor, chunk)
-    else:
-        C, C_err, _ = ensemble_integrand(t, J, L)  # one definition of the classical integrand
-        per_sample = _per_sample_plateaus(t, lambda a, b: J[:, a:b] * J[0, a:b] / L, J.shape[1], window, prefactor,
-                                          chunk)
+        return _per_chain_green_kubo(*_time_averaged_products(t, J, L, window, chunk), window, tail, prefactor, chunk)
+    C, C_err, _ = ensemble_integrand(t, J, L)  # one definition of the classical integrand
+    per_sample = _per_sample_plateaus(t, lambda a, b: J[:, a:b] * J[0, a:b] / L, J.shape[1], window, prefactor,
+                                      chunk)
     stat = float(per_sample.std(ddof=1) / np.sqrt(J.shape[1]))
+    res = green_kubo(t, C, window=window, tail=tail, prefactor=prefactor, statistical_error=stat)
+    return res, C, C_err
+
+
+def green_kubo_accumulated(accumulated, L, *, window, tail="none", prefactor=2.0, chunk=64):
+    r"""Green-Kubo from the on-the-fly all-origin accumulator of a classical run (the
+    ``green_kubo`` option: :meth:`tnmbl.engines.classical.ClassicalEngine.green_kubo`, or the
+    ``/green_kubo`` group of a results file, ``read_results(path)["extra"]["green_kubo"]``).
+
+    ``accumulated`` holds ``sums`` ``(n_lag, M)`` (per chain, the sum over time origins of the
+    products of the sampled total currents at lag :math:`k\,` ``lag_dt``), ``counts``
+    ``(n_lag,)`` (the origins per lag) and ``lag_dt``. The per-chain integrand
+    ``sums / (L counts)`` then goes through the same estimate as
+    :func:`green_kubo_ensemble` with ``origins="all"`` (equal to it on the same series).
+    Returns ``(Conductivity, C, C_stat_error)`` as that function does.
+    """
+    sums = np.asarray(accumulated["sums"], float)
+    counts = np.asarray(accumulated["counts"], float)
+    if sums.ndim != 2 or sums.shape[1] < 2 or counts.shape != (sums.shape[0],):
+        fail(ObservableError, "accumulated", f"sums {sums.shape}, counts {counts.shape}",
+             "need sums of shape (n_lag, M >= 2) and counts of shape (n_lag,)")
+    reached = counts > 0
+    if not reached.all():
+        fail(ObservableError, "accumulated", f"counts = 0 from lag {int(np.argmin(reached))} on",
+             "the run has not yet reached the longest lag (fewer samples than lags)", "evolve longer")
+    t = np.arange(len(counts)) * float(accumulated["lag_dt"])
+    _window_mask(t, window)  # the window must fit the lags
+    return _per_chain_green_kubo(t, sums / (counts[:, None] * float(L)), window, tail, prefactor, chunk)
+
+
+def _per_chain_green_kubo(t, per_chain_C, window, tail, prefactor, chunk):
+    """Green-Kubo of the per-chain all-origin integrands ``(n_lag, M)`` at lags ``t``: their mean,
+    its standard error, and the statistical error of kappa from the per-chain plateaus."""
+    M = per_chain_C.shape[1]
+    C = per_chain_C.mean(1)
+    C_err = per_chain_C.std(1, ddof=1) / np.sqrt(M)
+    per_sample = _per_sample_plateaus(t, lambda a, b: per_chain_C[:, a:b], M, window, prefactor, chunk)
+    stat = float(per_sample.std(ddof=1) / np.sqrt(M))
     res = green_kubo(t, C, window=window, tail=tail, prefactor=prefactor, statistical_error=stat)
     return res, C, C_err
 

@@ -35,6 +35,7 @@ from ...errors import ObservableError, OptionError, StateError, fail
 from ...states.classical import ClassicalState
 from ..base import Engine, EngineOptions
 from ..methods import METHOD_SPECS
+from .correlator import CurrentCorrelator, correlator_grid
 from .integrators import INTEGRATORS, _from_blocks, _threads, _ThreadScope, _to_blocks
 from .integrators32 import INTEGRATORS32, PRECISIONS
 
@@ -54,8 +55,14 @@ class ClassicalEngine(Engine):
     ``options.extra`` holds the batch knobs: ``lanes``, ``threads``, ``noise_rate``,
     ``noise_seed``, ``allow_large_dt``, ``chunk_outputs``, ``precision`` (``"float64"``,
     default, or ``"float32"`` where the method table lists it:
-    :mod:`.integrators32`; measurements stay float64).
+    :mod:`.integrators32`; measurements stay float64), ``green_kubo``
+    (``{"lag_max": ..., "sample_dt": ...}``: the on-the-fly all-origin current autocorrelation of
+    :class:`~.correlator.CurrentCorrelator`; the engine then steps one step per compiled
+    segment and measures after each, feeding it; :meth:`green_kubo` is its result).
     """
+
+    #: steps per compiled call while feeding the correlator (bounds the per-step measurement arrays)
+    correlator_chunk = 256
 
     supports_conservation = False  # no MPS charges: the classical integrators conserve N and E themselves
     backend = "numba"
@@ -123,6 +130,10 @@ class ClassicalEngine(Engine):
             fail(OptionError, "precision", precision, f"velocity-flip noise (noise_rate = {noise_rate}) runs in "
                  "float64 only", "use precision='float64', or drop noise_rate")
         self.noise_seed = int(noise_seed) & 0x7FFFFFFFFFFFFFFF
+        self.correlator = None
+        if extra.get("green_kubo") is not None:
+            n_lag, block = correlator_grid(extra["green_kubo"], self.dt)
+            self.correlator = CurrentCorrelator(self.M, n_lag, block, self.dt)
         self.integrator = strategy(self, chain, state, spec)
         self.dt_max, rule = self.integrator.dt_max, strategy.rule
         if self.dt > self.dt_max and not allow_large_dt:
@@ -131,7 +142,29 @@ class ClassicalEngine(Engine):
 
     # -- running ------------------------------------------------------------------------
     def run(self, segs):
-        """Advance through ``segs`` (steps before each output); measure after each."""
+        """Advance through ``segs`` (steps before each output); measure after each. With the
+        ``green_kubo`` accumulator every step is a segment of its own (measured, fed to it): the
+        trajectory is then the same however the steps are grouped into outputs and calls."""
+        if self.correlator is None:
+            return self._run(segs)
+        outs = []
+        for n in np.asarray(segs, dtype=np.int64):
+            out = self._run([0]) if n == 0 else None
+            while n > 0:
+                k = int(min(n, self.correlator_chunk))
+                out = self._run(np.ones(k, dtype=np.int64))
+                self.correlator.add(out["chain_current"])
+                n -= k
+            outs.append({key: v[-1:] for key, v in out.items()})
+        return {key: np.concatenate([o[key] for o in outs]) for key in outs[0]}
+
+    def green_kubo(self):
+        """The ``green_kubo`` accumulator's result (:meth:`.CurrentCorrelator.result`: per-chain
+        sums of products, counts, lag spacing), or ``None`` without one;
+        :func:`tnmbl.transport.green_kubo_accumulated` turns it into kappa."""
+        return None if self.correlator is None else self.correlator.result()
+
+    def _run(self, segs):
         segs = np.asarray(segs, dtype=np.int64)
         n_out, L, M = len(segs), self.L, self.M
         integ = self.integrator
@@ -221,6 +254,8 @@ class ClassicalEngine(Engine):
         data = {k: v.copy() for k, v in self._fields().items()}
         data.update(step=int(self.step), M=int(self.M), lanes=int(self.lanes), method=self.method,
                     precision=self.precision)
+        if self.correlator is not None:
+            data["green_kubo"] = self.correlator.state()
         return data
 
     def set_resume_data(self, data):
@@ -241,5 +276,10 @@ class ClassicalEngine(Engine):
                 fail(StateError, "checkpoint", key, f"holds a batch of shape {saved.shape}, this run has "
                      f"{arr.shape} (M = {self.M}, lanes = {self.lanes})", "resume with the run's own config")
             arr[...] = saved
+        if (self.correlator is None) != ("green_kubo" not in data):
+            fail(StateError, "checkpoint", "green_kubo", "the checkpoint and this run differ in having the green_kubo "
+                 "accumulator", "resume with the run's own config")
+        if self.correlator is not None:
+            self.correlator.set_state(data["green_kubo"])
         self.step = int(data["step"])
         self._last = None

@@ -64,6 +64,9 @@ def load_members(sweep_path, overrides=()):
         if not m.path.exists():
             notes.append(f"{label}: no results ({m.path}), left out")
             continue
+        if m.path.with_name(m.path.name + ".lock").exists():
+            notes.append(f"{label}: still running (locked), left out")
+            continue
         res = tnmbl.load(m.path)
         if len(res.times) < 4 or res.times[-1] < m.config["evolution"]["t_final"] - 1e-9:
             notes.append(f"{label}: unfinished (t = {res.times[-1]:g}), left out")

@@ -203,7 +203,10 @@ def plot(quantum, curves, dnls, png):
                      label=f"{r['transport']}, g/U = {r['g_over_U']:g}")
     ax0.set(xlabel="t (1/U)", ylabel=r"$D(t) = \frac{1}{2} d\sigma^2/dt$",
             title="(a) quantum D(t), all gammas (dark: smallest)")
-    ax0.legend(fontsize=6)
+    if curves:
+        ax0.legend(fontsize=6)
+    else:
+        ax0.text(0.5, 0.5, "no finished quantum members", ha="center", va="center", transform=ax0.transAxes)
     for ax, what in ((ax1, "D"), (ax2, "kappa")):
         for tr, marker in (("particle", "o"), ("energy", "s")):
             rows = [r for r in quantum if r["transport"] == tr and "value" in r and r["quantity"] == "D"]
@@ -223,14 +226,18 @@ def plot(quantum, curves, dnls, png):
                   f"DNLS energy, a = {dnls[0]['density']:g} (Green-Kubo)")
         ax.set_xscale("log")
         ax.set_yscale("log")
+        xs = sorted({r["g_over_U"] for r in quantum + dnls})
+        ax.set_xticks(xs, [f"{v:g}" for v in xs])
+        ax.minorticks_off()
         ax.set_xlabel("g / U")
         ax.legend(fontsize=6)
     ax1.set(ylabel=r"$D$ ($\gamma \to 0$; classical $\kappa / 2\chi_E$)", title="(b) diffusion constants")
     ax2.set(ylabel=r"$\kappa_\infty = 2\int_0^\infty \sum_x\langle j_x(t) j_0\rangle dt$",
             title=r"(c) conductivities at $\beta = 0$")
-    q0 = quantum[0] if quantum else {}
-    fig.suptitle(f"Bose-Hubbard n_max = {q0.get('n_max', '?')}, L = {q0.get('L', '?')}, infinite temperature "
-                 f"(operator TEBD + DAOE, gamma -> 0), beside DNLS (U = 1)", fontsize=10)
+    q = (f"Bose-Hubbard n_max = {quantum[0]['n_max']}, L = {quantum[0]['L']}, infinite temperature (operator "
+         "TEBD + DAOE, gamma -> 0)") if quantum else "Bose-Hubbard: no finished members"
+    c = f"DNLS L = {dnls[0]['L']}, M = {dnls[0]['M']}, beta = 0, t = {dnls[0]['t_final']:g}" if dnls else "no DNLS"
+    fig.suptitle(f"{q}; {c} (U = 1)", fontsize=10)
     return finish(fig, png, 110)
 
 
@@ -238,12 +245,13 @@ def main(argv=None):
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     p.add_argument("sweep", nargs="?", default="runs/sweeps/daoe_bose_hubbard.yaml")
     p.add_argument("--set", action="append", default=[], metavar="KEY=VALUE", help="quantum sweep override")
+    p.add_argument("--no-quantum", action="store_true", help="the DNLS side only (no quantum sweep read)")
     p.add_argument("--dnls", default=None, help="the DNLS sweep (runs/sweeps/daoe_bose_hubbard_dnls.yaml)")
     p.add_argument("--dnls-set", action="append", default=[], metavar="KEY=VALUE", help="DNLS sweep override")
     p.add_argument("--t", type=float, default=None, help="time at which D(t) is read (default: last but one row)")
     p.add_argument("--out", default="docs/figures/daoe_bose_hubbard")
     args = p.parse_args(argv)
-    groups, notes = load_quantum(args.sweep, args.set)
+    groups, notes = ({}, []) if args.no_quantum else load_quantum(args.sweep, args.set)
     quantum, curves = [], {}
     for key in sorted(groups, key=lambda k: (k[4], -k[0])):
         row, c = quantum_row(key, groups[key], args.t)

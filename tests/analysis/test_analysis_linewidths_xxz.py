@@ -18,7 +18,7 @@ def test_linewidths_study_small(tmp_path):
     path = small_copy("runs/sweeps/linewidths_xxz.yaml", tmp_path, {
         "model.L": 8, "evolution.t_final": 2.0, "evolution.method": "tebd4", "evolution.dt": 0.05,
         "evolution.chi_max": 256, "ensemble.members": 1,
-        "sweep.grid": {"model.W": [2.0, 8.0], "correlation.y": [3, 4]}})
+        "sweep.points": None, "sweep.grid": {"model.W": [2.0, 8.0], "correlation.y": [3, 4]}})
     res = run_sweep(load_sweep(path, workers=0))
     assert not res["failed"], res["failed"]
     lw.main([str(path), "--exact", "--out", str(tmp_path / "fig")])

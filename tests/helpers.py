@@ -305,3 +305,8 @@ def small_copy(src, dest_dir, changes, name=None):
     out = dest_dir / (name or Path(src).name)
     out.write_text(yaml.safe_dump(raw, sort_keys=False))
     return out
+
+
+#: sweeps under runs/sweeps whose dry run takes minutes (validation builds every member's
+#: evolution: 60 operator engines at L = 64, n_max = 3, ~4 s each): validated under `-m slow` only
+HEAVY_SWEEPS = {"daoe_bose_hubbard"}

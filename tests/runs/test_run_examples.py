@@ -7,6 +7,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from helpers import HEAVY_SWEEPS
 
 from tnmbl.runs import runner
 from tnmbl.runs.cli import main as tnmbl_main
@@ -32,7 +33,8 @@ def test_analysis_scripts_named_in_headers_exist(path):
         assert (ROOT / script).exists(), f"{path.name} names {script}, which is missing"
 
 
-@pytest.mark.parametrize("path", SWEEPS, ids=[p.stem for p in SWEEPS])
+@pytest.mark.parametrize("path", [pytest.param(p, marks=pytest.mark.slow) if p.stem in HEAVY_SWEEPS else p
+                                  for p in SWEEPS], ids=[p.stem for p in SWEEPS])
 def test_sweep_has_a_header_and_passes_dry_run(path, capsys):
     text = path.read_text()
     assert text.startswith("#") and "tnmbl sweep" in text.split("\ndescription")[0]

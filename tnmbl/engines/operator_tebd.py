@@ -269,13 +269,16 @@ class OperatorTEBD:
 
         sign = -1.0 if self.direction == "heisenberg" else 1.0  # d c/dt = -i (sign ad_H) c
         leg = self.site.leg
-        H_bond = [None]
+        H_bond, built = [None], {}  # a uniform chain's bulk bonds share one matrix: build it once
         for h in energy_densities(self.chain):
-            s = sign * superoperator(self.basis, h.matrix)  # (m0, m1, n0, n1)
-            s = _clean(s.transpose(0, 2, 1, 3))  # p0, p0*, p1, p1*
-            arr = npc.Array.from_ndarray(s, [leg, leg.conj(), leg, leg.conj()], dtype=complex,
-                                         labels=["p0", "p0*", "p1", "p1*"])
-            H_bond.append(arr.transpose(["p0", "p1", "p0*", "p1*"]))
+            key = (h.matrix.shape, np.asarray(h.matrix).tobytes())
+            if key not in built:
+                s = sign * superoperator(self.basis, h.matrix)  # (m0, m1, n0, n1)
+                s = _clean(s.transpose(0, 2, 1, 3))  # p0, p0*, p1, p1*
+                arr = npc.Array.from_ndarray(s, [leg, leg.conj(), leg, leg.conj()], dtype=complex,
+                                             labels=["p0", "p0*", "p1", "p1*"])
+                built[key] = arr.transpose(["p0", "p1", "p0*", "p1*"])
+            H_bond.append(built[key].copy())
         lat = TenpyChain(self.chain.L, self.site, bc="open", bc_MPS="finite")
         return NearestNeighborModel(lat, H_bond)
 

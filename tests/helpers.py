@@ -307,6 +307,6 @@ def small_copy(src, dest_dir, changes, name=None):
     return out
 
 
-#: sweeps under runs/sweeps whose dry run takes minutes (validation builds every member's
-#: evolution: 60 operator engines at L = 64, n_max = 3, ~4 s each): validated under `-m slow` only
+#: sweeps under runs/sweeps whose dry run takes ~30 s or more (validation builds every member's
+#: evolution: 60 operator engines at L = 64, n_max = 3, ~0.5 s each): validated under `-m slow` only
 HEAVY_SWEEPS = {"daoe_bose_hubbard"}

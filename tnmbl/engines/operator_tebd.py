@@ -203,7 +203,7 @@ class OperatorTEBD:
         self.sites = [self.site] * chain.L
         self.psi = self._initial_mps(ops)
         self.model = self._model()
-        self._daoe = daoe_mpo(self.sites, self.basis.identity, self.gamma, l_star) if self.gamma > 0 else None
+        self._daoe_mpo = None  # the DAOE MPO, built at its first use (validation builds engines it never runs)
         self.engine = None  # TeNPy's TEBD engine, built at the first step (see _start_engine)
         self.step = 0
         self.daoe_truncation_error = 0.0
@@ -291,7 +291,7 @@ class OperatorTEBD:
         """``n_steps`` TEBD steps, with DAOE after every ``daoe_every``-th step (counted from 0)."""
         n_steps = int(n_steps)
         while n_steps > 0:
-            if self._daoe is None:
+            if self.gamma <= 0:
                 chunk = n_steps
             else:
                 chunk = min(n_steps, self.daoe_every - self.step % self.daoe_every)
@@ -300,12 +300,14 @@ class OperatorTEBD:
             self.engine.run_evolution(chunk, self.dt)
             self.step += chunk
             n_steps -= chunk
-            if self._daoe is not None and self.step % self.daoe_every == 0:
+            if self.gamma > 0 and self.step % self.daoe_every == 0:
                 self.apply_daoe()
 
     def apply_daoe(self):
         """Weight every string by ``exp(-gamma max(0, l - l_star))`` now (MPO + SVD compression)."""
-        err = self._daoe.apply(self.psi, {"compression_method": "SVD", "trunc_params": self.trunc_params})
+        if self._daoe_mpo is None:
+            self._daoe_mpo = daoe_mpo(self.sites, self.basis.identity, self.gamma, self.l_star)
+        err = self._daoe_mpo.apply(self.psi, {"compression_method": "SVD", "trunc_params": self.trunc_params})
         self.daoe_truncation_error += float(err.eps)
         self.n_daoe += 1
 

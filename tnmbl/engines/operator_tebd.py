@@ -202,7 +202,6 @@ class OperatorTEBD:
         self.site = operator_site(self.basis, chain.site.charge_name, conserve)
         self.sites = [self.site] * chain.L
         self.psi = self._initial_mps(ops)
-        self.model = self._model()
         self._daoe_mpo = None  # the DAOE MPO, built at its first use (validation builds engines it never runs)
         self.engine = None  # TeNPy's TEBD engine, built at the first step (see _start_engine)
         self.step = 0
@@ -212,8 +211,9 @@ class OperatorTEBD:
 
     # -- set-up ----------------------------------------------------------------------------
     def _start_engine(self):
-        # built lazily: a TeNPy engine that never runs warns about unused options at deletion
-        self.engine = _light_cone_engine()(self.psi, self.model,
+        # built lazily (with the bond generators of _model): a TeNPy engine that never runs warns about
+        # unused options at deletion, and validation builds drivers it never runs
+        self.engine = _light_cone_engine()(self.psi, self._model(),
                                            {"order": self.order, "trunc_params": self.trunc_params,
                                             "preserve_norm": False})
         self.engine.identity = self.basis.identity

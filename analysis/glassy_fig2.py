@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import argparse
 import json
+from pathlib import Path
 
 import numpy as np
 
@@ -49,24 +50,55 @@ def load_points(sweep_path, overrides=()):
     for m in plan.members:
         stop = m.config["evolution"].get("stop_when")
         level = stop["above"] if stop else level
-        g = m.config["model"]["g"]
-        if not m.path.exists():
-            notes.append(f"g = {g:g}: no results ({m.path}), left out")
-            continue
-        res = read_results(m.path)
-        if res["attrs"].get("status") != "finished":
-            notes.append(f"g = {g:g}: status {res['attrs'].get('status')!r} (rerun the sweep to continue), left out")
-            continue
-        if "phi" not in res["per_chain"]:
-            notes.append(f"g = {g:g}: no /per_chain/phi in {m.path}, left out")
-            continue
-        stopped = res["attrs"].get("stopped_early")
-        rows.append(dict(g=float(g), times=res["time"], phi=res["observables"]["phi"][:, 0],
-                         phi_chains=res["per_chain"]["phi"], M=int(m.config["state"]["M"]),
-                         L=int(m.config["model"]["L"]),
-                         max_energy_error_per_site=float(np.max(res["health"]["energy_error"])),
-                         stopped_early=json.loads(stopped) if stopped else None))
+        _load_member(m.path, m.config["model"]["g"], rows, notes)
     return rows, notes, level
+
+
+def _load_member(path, g, rows, notes):
+    """Append the row of one finished member's results file (else a note)."""
+    if not path.exists():
+        notes.append(f"g = {g:g}: no results ({path}), left out")
+        return
+    res = read_results(path)
+    if res["attrs"].get("status") != "finished":
+        notes.append(f"g = {g:g}: status {res['attrs'].get('status')!r} (rerun the sweep to continue), left out")
+        return
+    if "phi" not in res["per_chain"]:
+        notes.append(f"g = {g:g}: no /per_chain/phi in {path}, left out")
+        return
+    cfg = res["attrs"]["config_json"]
+    stopped = res["attrs"].get("stopped_early")
+    rows.append(dict(g=float(g), times=res["time"], phi=res["observables"]["phi"][:, 0],
+                     phi_chains=res["per_chain"]["phi"], M=int(cfg["state"]["M"]), L=int(cfg["model"]["L"]),
+                     method=cfg["evolution"]["method"], dt=float(cfg["evolution"]["dt"]),
+                     max_energy_error_per_site=float(np.max(res["health"]["energy_error"])),
+                     stopped_early=json.loads(stopped) if stopped else None))
+
+
+def load_other(directory):
+    """The finished members of another run of the sweep (``DIR/members/*.h5``: e.g. the
+    same chains with another integrator), one row each, as :func:`load_points`."""
+    rows, notes = [], []
+    for path in sorted(Path(directory, "members").glob("*.h5")):
+        _load_member(path, float(read_results(path)["attrs"]["config_json"]["model"]["g"]), rows, notes)
+    return rows, notes
+
+
+def integrator_check(rows, other):
+    """t0 of the same g from two runs (e.g. ABA864 and leapfrog from the same chains): per g the
+    difference and its size in combined bootstrap errors (the runs decorrelate by chaos long
+    before t0, so the errors add in quadrature)."""
+    by_g = {r["g"]: r for r in other}
+    out = []
+    for r in rows:
+        o = by_g.get(r["g"])
+        if o is None:
+            continue
+        diff = r["t0"] - o["t0"]
+        out.append(dict(g=r["g"], t0=r["t0"], t0_err=r["t0_err"], method=r["method"], dt=r["dt"],
+                        other_t0=o["t0"], other_t0_err=o["t0_err"], other_method=o["method"], other_dt=o["dt"],
+                        diff=float(diff), sigmas=float(diff / np.hypot(r["t0_err"], o["t0_err"]))))
+    return out
 
 
 def analyse(rows, *, level=0.9, window=0.15, n_boot=300, seed=7):
@@ -171,6 +203,9 @@ def main(argv=None):
     ap.add_argument("--boot-seed", type=int, default=7)
     ap.add_argument("--threshold", type=float, default=4.0, help="AIC and BIC difference that decides between "
                     "the power law and the super-polynomial forms")
+    ap.add_argument("--compare", metavar="DIR", help="t0 from another run of the sweep (its output_dir, e.g. "
+                    "out/glassy_fig2_leapfrog: the same chains with another integrator), printed per g and stored "
+                    "as integrator_check in the JSON")
     a = ap.parse_args(argv)
     rows, notes, level = load_points(a.sweep, a.set)
     for n in notes:
@@ -181,6 +216,16 @@ def main(argv=None):
     summary = {"sweep": a.sweep, "level": level, "window": a.window, "n_boot": a.n_boot, "fit": fit,
                "comparison": comparison, "local_slopes": slopes,
                "points": [{k: v for k, v in r.items() if k not in ("times", "phi", "phi_chains")} for r in rows]}
+    if a.compare:
+        other, other_notes = load_other(a.compare)
+        for n in other_notes:
+            print(f"{a.compare}: {n}")
+        analyse(other, level=level, window=a.window, n_boot=a.n_boot, seed=a.boot_seed)
+        summary["integrator_check"] = {"other": a.compare, "points": integrator_check(rows, other)}
+        for c in summary["integrator_check"]["points"]:
+            print(f"g = {c['g']:g}: t0 = {c['t0']:.4g} +- {c['t0_err']:.2g} ({c['method']}, dt {c['dt']:g}) against "
+                  f"{c['other_t0']:.4g} +- {c['other_t0_err']:.2g} ({c['other_method']}, dt {c['other_dt']:g}): "
+                  f"{c['sigmas']:+.2f} combined sigma")
     with open(a.png.rsplit(".", 1)[0] + ".json", "w") as f:
         json.dump(summary, f, indent=1, default=float)
     print(json.dumps(fit), [(r["g"], round(r["t0"], 1), round(r["t0_err"], 1)) for r in rows])

@@ -27,6 +27,16 @@ and ABA864 in float64 and float32, each at its dt* for ``--target``: site-update
 advanced by one time unit) per CPU-second, interleaved over ``--repeats`` rounds, ratios
 against leapfrog float64 printed.
 
+Long runs (``--long G:T:M ...``): the criterion above over a *study's* length, not t <= 50.
+Over long runs of large batches a rare fast rotor (|w| dt approaching pi; at beta = 1 a tail
+event whose chance grows with M and t) meets the scheme's resonance, and a 4th-order scheme
+at its short-run dt* then errs far beyond target (ABA864 at g = 0.1, dt = 1.0: 1.2e-4 by
+t = 200, 5.6e-4 by t = 2e4, growing), while leapfrog's error stays bounded. For each point,
+through the run path (``tnmbl.evolve``, Fig. 2's seed and n_log-style rows), leapfrog and ABA864
+walk down a dt ladder from the top to the first dt whose worst-chain error per site up to T
+stays <= target; printed: that dt, its error at T / 100, T / 10 and T, the CPU-s per site per
+time unit, and which scheme is cheaper. This is the table behind the Fig. 2 sweep's choice.
+
 t0 check (``--t0-check G:DT:M:T ...``): t0 (phi = 0.9, Gibbs beta = 1, L = 64, M chains, leapfrog
 at DT to time T, n_log = 400) in float64 and float32 from the same seeded chains, with the
 bootstrap errors (``tnmbl.observables.classical.t0``, window 0.15 as Fig. 2).
@@ -207,6 +217,42 @@ def t0_check(spec):
           flush=True)
 
 
+LONG_LADDERS = {"leapfrog": (0.125, 0.1, 0.08, 0.05, 0.04, 0.025, 0.02, 0.01),
+                "aba864": (0.625, 0.5, 0.4, 0.25, 0.2, 0.125)}
+
+
+def long_run_dt(spec, target, ladders=LONG_LADDERS):
+    """Per scheme, the largest ladder dt whose worst-chain energy error stays <= target up
+    to T (``spec`` ``G:T:M``; T a multiple of 10 so that every ladder dt divides it)."""
+    g, t_run, M = (float(x) for x in spec.split(":"))
+    chain = tnmbl.models.rotor(64, g)
+    state = cs.gibbs(chain, int(M), beta=1.0, seed=[2022, int(round(1000 * g))])
+    best = {}
+    for scheme, ladder in ladders.items():
+        for dt in ladder:
+            if dt > 0.98 * K.rotor_dt_max(scheme, g):
+                continue
+            c0 = time.process_time()
+            r = tnmbl.evolve(chain, state, scheme, dt=dt, t_final=t_run, n_log=60, observables=["phi"],
+                             energy_tolerance=1.0, threads=1)
+            cpu = (time.process_time() - c0) / (M * 64 * t_run)
+            e = np.asarray(r.health["energy_error"])
+            at = [float(e[: max(1, np.searchsorted(r.times, f * t_run, side="right"))].max()) for f in (0.01, 0.1, 1)]
+            ok = at[-1] <= target
+            print(f"  g = {g} {scheme:8s} dt = {dt:<6g} worst-chain error per site by T/100, T/10, T: "
+                  + ", ".join(f"{x:.1e}" for x in at) + f"   {cpu:.2e} CPU-s per site-time   "
+                  + ("meets" if ok else "fails") + f" {target:g}", flush=True)
+            if ok:
+                best[scheme] = (dt, at[-1], cpu)
+                break
+    if best:
+        cheap = min(best, key=lambda s: best[s][2])
+        others = ", ".join(f"{s} {best[s][2] / best[cheap][2]:.2f}x" for s in best if s != cheap)
+        print(f"g = {g}, T = {t_run:g}, M = {int(M)}: cheapest meeting {target:g}: {cheap} at dt = {best[cheap][0]:g}"
+              f" ({others} its cost; load {os.getloadavg()[0]:.1f})", flush=True)
+    return best
+
+
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--g", type=float, nargs="+", default=[1.0, 0.3, 0.1])
@@ -224,9 +270,15 @@ def main():
     ap.add_argument("--engine", action="store_true", help="only the engine table: leapfrog and aba864, float64 and "
                     "float32, site-updates per simulated time unit per CPU-s at dt* (run path)")
     ap.add_argument("--t0-check", nargs="+", metavar="G:DT:M:T", help="only t0 in float64 and float32, same chains")
+    ap.add_argument("--long", nargs="+", metavar="G:T:M", help="only the long-run dt of leapfrog and aba864 "
+                    "(worst-chain error <= --target up to T, M chains) and which is cheaper")
     args = ap.parse_args()
     L = 64
     print(f"threads {numba.get_num_threads()}, cpus {os.cpu_count()}, load {os.getloadavg()}")
+    if args.long:
+        for spec in args.long:
+            long_run_dt(spec, args.target)
+        return
     if args.t0_check:
         for spec in args.t0_check:
             t0_check(spec)

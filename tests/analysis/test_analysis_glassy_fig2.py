@@ -103,3 +103,28 @@ def test_an_interrupted_and_rerun_fig2_sweep_gives_the_t0_of_a_straight_one(tmp_
     assert a["stopped_early"] == b["stopped_early"] and a["stopped_early"]["t_stop"] is not None
     # interrupted between the crossing and the stop: the resumed run replayed the stored crossing
     assert a["stopped_early"]["t_cross"] < cut["time"][-1] < a["stopped_early"]["t_stop"]
+
+
+def test_compare_pairs_t0_of_the_same_chains_from_two_integrators(tmp_path):
+    """--compare: the same sweep run with ABA864 and with leapfrog (the same seeded chains)
+    gives per g both t0, their difference in combined errors; against itself the difference is 0."""
+    changes = {"model.L": 8, "state.M": 64, "evolution.dt": 0.05, "evolution.stop_when.above": 0.7,
+               "observables.n_log": 40,
+               "sweep.points": [{"model.g": 1.0, "evolution.t_final": 200.0, "seed": 1},
+                                {"model.g": 0.7, "evolution.t_final": 400.0, "seed": 2}]}
+    path = small_copy("runs/sweeps/glassy_fig2.yaml", tmp_path, changes)
+    assert run_sweep(load_sweep(path, workers=0))["actions"] == {"p000_m000": "run", "p001_m000": "run"}
+    other = tmp_path / "lf"
+    plan = load_sweep(path, [f"execution.output_dir={other}", "evolution.method=leapfrog", "evolution.dt=0.01"],
+                      workers=0)
+    assert not run_sweep(plan)["failed"]
+    summary = fig2.main([str(path), "--png", str(tmp_path / "f.png"), "--n-boot", "20", "--compare", str(other)])
+    check = summary["integrator_check"]["points"]
+    assert [c["g"] for c in check] == [1.0, 0.7]
+    assert {(c["method"], c["other_method"], c["other_dt"]) for c in check} == {("aba864", "leapfrog", 0.01)}
+    for c, p in zip(check, summary["points"]):
+        assert c["t0"] == p["t0"] and c["diff"] == pytest.approx(c["t0"] - c["other_t0"])
+        assert c["other_t0"] != c["t0"]  # another integrator: another trajectory
+    own = fig2.main([str(path), "--png", str(tmp_path / "g.png"), "--n-boot", "20",
+                     "--compare", str(tmp_path / "sweep")])
+    assert [c["diff"] for c in own["integrator_check"]["points"]] == [0.0, 0.0]

@@ -201,7 +201,7 @@ class OperatorTEBD:
         self.charge = self._check_operator(ops)
         self.site = operator_site(self.basis, chain.site.charge_name, conserve)
         self.sites = [self.site] * chain.L
-        self.psi = self._initial_mps(ops)
+        self._ops, self._psi = ops, None  # the operator MPS, built at its first use (as the DAOE MPO below)
         self._daoe_mpo = None  # the DAOE MPO, built at its first use (validation builds engines it never runs)
         self.engine = None  # TeNPy's TEBD engine, built at the first step (see _start_engine)
         self.step = 0
@@ -210,6 +210,19 @@ class OperatorTEBD:
         self.n_daoe = 0
 
     # -- set-up ----------------------------------------------------------------------------
+    @property
+    def psi(self):
+        """The evolved operator as a TeNPy MPS in operator space (built from the operator at the
+        first access: its canonical form costs ~0.2 s at L = 64, d^2 = 16, and validation builds
+        engines it never runs)."""
+        if self._psi is None:
+            self._psi = self._initial_mps(self._ops)
+        return self._psi
+
+    @psi.setter
+    def psi(self, value):
+        self._psi = value
+
     def _start_engine(self):
         # built lazily (with the bond generators of _model): a TeNPy engine that never runs warns about
         # unused options at deletion, and validation builds drivers it never runs

@@ -87,12 +87,13 @@ def load_other(directory):
 def integrator_check(rows, other):
     """t0 of the same g from two runs (e.g. ABA864 and leapfrog from the same chains): per g the
     difference and its size in combined bootstrap errors (the runs decorrelate by chaos long
-    before t0, so the errors add in quadrature)."""
+    before t0, so the errors add in quadrature). Points run with the same method and dt in
+    both (a member copied over) are left out."""
     by_g = {r["g"]: r for r in other}
     out = []
     for r in rows:
         o = by_g.get(r["g"])
-        if o is None:
+        if o is None or (o["method"], o["dt"]) == (r["method"], r["dt"]):  # none, or the same run copied
             continue
         diff = r["t0"] - o["t0"]
         out.append(dict(g=r["g"], t0=r["t0"], t0_err=r["t0_err"], method=r["method"], dt=r["dt"],
@@ -150,7 +151,7 @@ def plot(rows, fit, level, window, png, comparison=None, slopes=()):
     for r in rows:
         if np.isfinite(r["t0"]):
             ax1.semilogx(r["times"][1:] / r["t0"], smooth_log(r["times"], r["phi"], window)[1:],
-                         label=f"g = {r['g']:g}")
+                         label=f"g = {r['g']:g}" + (f" ({r['method']}, dt {r['dt']:g})" if 'method' in r else ""))
     ax1.axhline(level, color="gray", lw=0.8, ls=":", label=rf"$\varphi = {level:g}$ (the $t_0$ level)")
     ax1.set(xlabel=r"$t / t_0(g)$", ylabel=r"$\varphi(g, \beta=1, t)$", xlim=(1e-3, 3), ylim=(0, 1))
     ax1.legend(fontsize=8)

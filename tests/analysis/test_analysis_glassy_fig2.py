@@ -127,4 +127,4 @@ def test_compare_pairs_t0_of_the_same_chains_from_two_integrators(tmp_path):
         assert c["other_t0"] != c["t0"]  # another integrator: another trajectory
     own = fig2.main([str(path), "--png", str(tmp_path / "g.png"), "--n-boot", "20",
                      "--compare", str(tmp_path / "sweep")])
-    assert [c["diff"] for c in own["integrator_check"]["points"]] == [0.0, 0.0]
+    assert own["integrator_check"]["points"] == []  # the same runs: no check

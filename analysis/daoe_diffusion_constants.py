@@ -64,14 +64,23 @@ def partial_summary(plan, observable, cut=True):
     return {"attrs": {"partial": True}, "base": dict(plan.members[0].config["evolution"]), "points": points}
 
 
-def estimate(summary, observable, t, plateau):
-    """``daoe_budget`` at ``t`` with the ``time`` row (its change since ``t - plateau``) added."""
-    b = daoe_budget(summary, "D", observable, t=t)
-    earlier = daoe_budget(summary, "D", observable, t=t - plateau)
+def estimate(summary, observable, t, plateau, degree=1):
+    """``daoe_budget`` at ``t`` (gamma -> 0 by a line, ``degree`` 1, or a parabola, 2) with the
+    ``time`` row (its change since ``t - plateau``) added, and with four or more gammas the
+    ``form`` row: how far the other degree's intercept lies (curvature the chosen form does not
+    capture shows there)."""
+    b = daoe_budget(summary, "D", observable, t=t, degree=degree)
+    earlier = daoe_budget(summary, "D", observable, t=t - plateau, degree=degree)
     time_row = abs(b["value"] - earlier["value"])
     b["rows"]["time"] = {"error": time_row, "compared": [t - plateau, t], "value_earlier": earlier["value"]}
     b["error_budget_only"] = b["error"]
-    b["error"] = float(np.hypot(b["error"], time_row))
+    extra = [time_row]
+    if len(set(b["rows"]["gamma_extrapolation"]["gammas"])) >= 4:
+        other = daoe_budget(summary, "D", observable, t=t, degree=3 - degree)
+        form = abs(b["value"] - other["value"])
+        b["rows"]["form"] = {"error": form, "degrees": [degree, 3 - degree], "value_other": other["value"]}
+        extra.append(form)
+    b["error"] = float(np.sqrt(b["error"] ** 2 + sum(x ** 2 for x in extra)))
     return b
 
 
@@ -135,6 +144,9 @@ def main(argv=None):
     p.add_argument("--partial", action="store_true", help="read the members' rows so far (no summary.h5 yet)")
     p.add_argument("--set", action="append", default=[], metavar="KEY=VALUE", help="sweep override")
     p.add_argument("--out", default=None, help="figure / JSON path without suffix (default docs/figures/<sweep>)")
+    p.add_argument("--degree", type=int, default=1, choices=(1, 2),
+                   help="gamma -> 0 by a line (1) or a parabola (2, needs four gammas); with four or more the other "
+                        "form's intercept is the form row of the budget")
     args = p.parse_args(argv)
     plan = load_sweep(args.sweep, args.set)
     if args.partial:
@@ -151,7 +163,8 @@ def main(argv=None):
         cs = curves(partial_summary(plan, args.observable, cut=False), args.observable)
         print("partial: rows up to t =", {f"gamma={c['gamma']:g},chi={c['chi_max']}": float(c["times"][-1])
                                           for c in cs})
-    budget = estimate(summary if args.partial else str(plan.summary_path), args.observable, t, args.plateau)
+    budget = estimate(summary if args.partial else str(plan.summary_path), args.observable, t, args.plateau,
+                      args.degree)
     conv = convention(model)
     out = args.out or f"docs/figures/{plan.name}"
     plot(model, evolution, cs, budget, out + ".png", args.observable)
@@ -167,7 +180,8 @@ def main(argv=None):
     rows = budget["rows"]
     print(f"{model['name']}: D({args.observable}, gamma -> 0, t = {t:g}) = {budget['value']:.4f} +- "
           f"{budget['error']:.4f}  [fit {rows['gamma_extrapolation']['error']:.4f}, chi {rows['chi']['error']}, "
-          f"time {rows['time']['error']:.4f}; discarded weight {rows['truncation']['max_discarded_weight']:.1e}]")
+          f"time {rows['time']['error']:.4f}" + (f", form {rows['form']['error']:.4f}" if "form" in rows else "")
+          + f"; discarded weight {rows['truncation']['max_discarded_weight']:.1e}]")
     if conv["factor"] != 1.0:
         f = conv["factor"]
         print(f"  in the {conv['to']}: D = {budget['value'] * f:.4f} +- {budget['error'] * f:.4f}")

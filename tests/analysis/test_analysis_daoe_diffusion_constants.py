@@ -13,11 +13,11 @@ from tnmbl.transport import daoe_budget
 dc = load_script("daoe_diffusion_constants")
 
 
-def synthetic_summary(D):
+def synthetic_summary(D, gammas=(0.05, 0.1, 0.2)):
     t = np.linspace(1.0, 5.0, 9)
     x = np.arange(-40.0, 41.0)
     points = []
-    for gamma in (0.05, 0.1, 0.2):
+    for gamma in gammas:
         for chi in (32, 64):
             var = 2 * D(gamma, chi) * t[:, None]
             prof = np.exp(-x[None, :] ** 2 / (2 * var)) / np.sqrt(2 * np.pi * var)
@@ -44,6 +44,20 @@ def test_known_D_and_the_time_row():
         var = 2 * (1.3 + 0.8 * p["params"]["evolution.gamma"]) * t * (1 + 0.05 * t)  # D(t) rises with t
         p["observables"]["energy_density"]["mean"] = np.exp(-x ** 2 / (2 * var)) / np.sqrt(2 * np.pi * var)
     assert dc.estimate(grow, "energy_density", t=4.0, plateau=2.0)["rows"]["time"]["error"] > 0.1
+
+
+def test_curved_d_of_gamma_the_parabola_and_the_form_row():
+    """D(gamma) = 1.3 + 4 gamma^2 through four gammas: the parabola finds 1.3, the line misses it,
+    and either way the form row is the distance between the two intercepts."""
+    s = synthetic_summary(lambda g, chi: 1.3 + 4.0 * g ** 2, gammas=(0.025, 0.05, 0.1, 0.2))
+    quad = dc.estimate(s, "energy_density", t=4.0, plateau=2.0, degree=2)
+    line = dc.estimate(s, "energy_density", t=4.0, plateau=2.0, degree=1)
+    assert abs(quad["value"] - 1.3) < 1e-5 and abs(line["value"] - 1.3) > 0.02
+    assert abs(quad["rows"]["form"]["error"] - abs(quad["value"] - line["value"])) < 1e-9
+    assert abs(line["rows"]["form"]["error"] - quad["rows"]["form"]["error"]) < 1e-9
+    assert quad["error"] >= quad["rows"]["form"]["error"]
+    assert "form" not in dc.estimate(synthetic_summary(lambda g, chi: 1.3 + g), "energy_density", t=4.0,
+                                     plateau=2.0)["rows"]  # three gammas: no second form to compare
 
 
 def test_xxz_convention():

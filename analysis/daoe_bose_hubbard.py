@@ -63,7 +63,7 @@ def load_quantum(sweep_path, overrides=()):
             notes.append(f"{label}: no results ({m.path}), left out")
             continue
         res = tnmbl.load(m.path)
-        if res.meta.get("status", "finished") != "finished" or len(res.times) < 3:
+        if (res.meta.get("file") or {}).get("status") != "finished" or len(res.times) < 3:
             notes.append(f"{label}: unfinished, left out")
             continue
         key = (float(mod["g"]), float(mod["U"]), int(mod["n_max"]), int(mod["L"]), b)

@@ -40,3 +40,21 @@ def test_bose_hubbard_study_small(tmp_path):
     assert abs(cl["susceptibility_sampled"] / cl["susceptibility"] - 1) < 0.25   # heavy tails: ~5 % scatter
     assert abs(cl["D"] * 2 * cl["susceptibility"] - cl["kappa"]) < 1e-12
     assert (tmp_path / "fig.png").stat().st_size > 10_000
+
+
+def test_a_member_still_running_is_left_out(tmp_path):
+    """A member whose results file says status = running (a sweep still at work) is not read: its
+    rows stop short of the others', and the group keeps only the finished members."""
+    import h5py
+
+    q = small_copy("runs/sweeps/daoe_bose_hubbard_small.yaml", tmp_path / "q", {
+        "model.L": 6, "evolution.t_final": 1.0, "evolution.chi_max": 8, "sweep.points": [
+            {"model.g": 0.5, "evolution.gamma": gm} for gm in (0.1, 0.2, 0.4, 0.8)]})
+    plan = load_sweep(q, workers=0)
+    assert not run_sweep(plan)["failed"]
+    with h5py.File(plan.members[3].path, "r+") as f:
+        f.attrs["status"] = "running"
+    groups, notes = bh.load_quantum(str(q))
+    (members,) = groups.values()
+    assert sorted(p["evolution.gamma"] for p, _ in members) == [0.1, 0.2, 0.4]
+    assert any("gamma = 0.8" in n and "unfinished" in n for n in notes)

@@ -207,14 +207,20 @@ def plot(quantum, curves, dnls, png):
         ax0.legend(fontsize=6)
     else:
         ax0.text(0.5, 0.5, "no finished quantum members", ha="center", va="center", transform=ax0.transAxes)
+    cutoffs = sorted({r["n_max"] for r in quantum}, key=lambda n: -sum(r["n_max"] == n for r in quantum))
     for ax, what in ((ax1, "D"), (ax2, "kappa")):
         for tr, marker in (("particle", "o"), ("energy", "s")):
-            rows = [r for r in quantum if r["transport"] == tr and "value" in r and r["quantity"] == "D"]
-            if rows:
+            for k, n_max in enumerate(cutoffs):  # the main cutoff first; a check cutoff in another colour
+                rows = [r for r in quantum if r["transport"] == tr and "value" in r and r["quantity"] == "D"
+                        and r["n_max"] == n_max]
+                if not rows:
+                    continue
                 y = [r["value"] if what == "D" else r["kappa_einstein"] for r in rows]
                 e = [r["error"] if what == "D" else r["kappa_einstein_error"] for r in rows]
-                lab = f"BH {tr}" + ("" if what == "D" else r" (Einstein $2\chi D$)")
-                _draw(ax, [r["g_over_U"] for r in rows], y, e, [r["bound"] for r in rows], colors[tr], marker, lab)
+                lab = f"BH {tr}" + (f", n_max = {n_max}" if len(cutoffs) > 1 else "") \
+                    + ("" if what == "D" else r" (Einstein $2\chi D$)")
+                color = colors[tr] if k == 0 else {"particle": "C2", "energy": "C4"}[tr]
+                _draw(ax, [r["g_over_U"] for r in rows], y, e, [r["bound"] for r in rows], color, marker, lab)
             rows = [r for r in quantum if r["transport"] == tr and "value" in r and r["quantity"] == "kappa"]
             if rows and what == "kappa":
                 _draw(ax, [r["g_over_U"] for r in rows], [r["value"] for r in rows], [r["error"] for r in rows],

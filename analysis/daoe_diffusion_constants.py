@@ -84,6 +84,27 @@ def estimate(summary, observable, t, plateau, degree=1):
     return b
 
 
+def tail_extrapolation(summary, observable, t, t_from, degree=1):
+    """D(t -> infinity) under the one-dimensional hydrodynamic long-time tail
+    ``D(t) = D_inf - c / sqrt(t)``: a least-squares line in ``1 / sqrt(t)`` through the gamma -> 0
+    values ``D_0(t')`` at the output times ``t_from <= t' <= t``. Returned as a row (not folded
+    into the error): ``D_inf``, ``c``, ``shift`` = D_inf - D_0(t), the window and the points."""
+    times = sorted({float(x) for p in summary_points(summary) for x in p["time"] if t_from <= x <= t})
+    if len(times) < 3:
+        return None
+    d0 = [daoe_budget(summary, "D", observable, t=x, degree=degree)["value"] for x in times]
+    x = 1.0 / np.sqrt(np.asarray(times))
+    c1, c0 = np.polyfit(x, d0, 1)
+    resid = np.asarray(d0) - (c0 + c1 * x)
+    return {"D_inf": float(c0), "c": float(-c1), "shift": float(c0 - d0[-1]), "window": [times[0], times[-1]],
+            "times": times, "D0": [float(v) for v in d0], "max_residual": float(np.abs(resid).max())}
+
+
+def summary_points(summary):
+    """The points of a summary given as a path or a read_summary-like dict."""
+    return (read_summary(summary) if isinstance(summary, str) else summary)["points"]
+
+
 def convention(model):
     """How the D of this model converts to the published conventions (text and factor)."""
     if model.get("name") == "xxz":
@@ -144,6 +165,9 @@ def main(argv=None):
     p.add_argument("--partial", action="store_true", help="read the members' rows so far (no summary.h5 yet)")
     p.add_argument("--set", action="append", default=[], metavar="KEY=VALUE", help="sweep override")
     p.add_argument("--out", default=None, help="figure / JSON path without suffix (default docs/figures/<sweep>)")
+    p.add_argument("--tail-from", type=float, default=None, metavar="T0",
+                   help="also fit D_0(t) = D_inf - c / sqrt(t) over [T0, t] (the 1D hydrodynamic long-time tail); "
+                        "reported beside the value as the tail row, not folded into the error")
     p.add_argument("--degree", type=int, default=1, choices=(1, 2),
                    help="gamma -> 0 by a line (1) or a parabola (2, needs four gammas); with four or more the other "
                         "form's intercept is the form row of the budget")
@@ -165,6 +189,11 @@ def main(argv=None):
                                           for c in cs})
     budget = estimate(summary if args.partial else str(plan.summary_path), args.observable, t, args.plateau,
                       args.degree)
+    if args.tail_from is not None:
+        tail = tail_extrapolation(summary if args.partial else str(plan.summary_path), args.observable, t,
+                                  args.tail_from, args.degree)
+        if tail is not None:
+            budget["rows"]["tail"] = tail
     conv = convention(model)
     out = args.out or f"docs/figures/{plan.name}"
     plot(model, evolution, cs, budget, out + ".png", args.observable)
@@ -182,6 +211,10 @@ def main(argv=None):
           f"{budget['error']:.4f}  [fit {rows['gamma_extrapolation']['error']:.4f}, chi {rows['chi']['error']}, "
           f"time {rows['time']['error']:.4f}" + (f", form {rows['form']['error']:.4f}" if "form" in rows else "")
           + f"; discarded weight {rows['truncation']['max_discarded_weight']:.1e}]")
+    if "tail" in rows:
+        tl = rows["tail"]
+        print(f"  long-time tail D_0(t) = D_inf - c / sqrt(t) over t in {tl['window']}: D_inf = {tl['D_inf']:.4f} "
+              f"(c = {tl['c']:.3f}; {tl['shift']:+.4f} from D_0(t = {t:g}); largest residual {tl['max_residual']:.1e})")
     if conv["factor"] != 1.0:
         f = conv["factor"]
         print(f"  in the {conv['to']}: D = {budget['value'] * f:.4f} +- {budget['error'] * f:.4f}")

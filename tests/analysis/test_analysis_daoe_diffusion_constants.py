@@ -60,6 +60,22 @@ def test_curved_d_of_gamma_the_parabola_and_the_form_row():
                                      plateau=2.0)["rows"]  # three gammas: no second form to compare
 
 
+def test_the_long_time_tail_fit_finds_d_inf():
+    """Profiles whose D(t) = 1.5 - 0.4 / sqrt(t) (the 1D hydrodynamic tail) at every gamma: the tail
+    row's D_inf is 1.5 while the value at t = 5 is still below it."""
+    s = synthetic_summary(lambda g, chi: 1.0)
+    for p in s["points"]:
+        t = p["time"]
+        x = p["observables"]["energy_density"]["positions"]
+        # sigma^2 = 2 int_0^t D = 2 (1.5 t - 0.8 sqrt(t)) + a constant keeps it positive
+        var = (2 * (1.5 * t - 0.8 * np.sqrt(t)) + 4.0)[:, None]
+        p["observables"]["energy_density"]["mean"] = np.exp(-x ** 2 / (2 * var)) / np.sqrt(2 * np.pi * var)
+    tail = dc.tail_extrapolation(s, "energy_density", t=4.5, t_from=2.0)
+    assert abs(tail["D_inf"] - 1.5) < 0.01 and abs(tail["c"] - 0.4) < 0.02
+    assert tail["shift"] > 0.1  # D_0(4.5) = 1.5 - 0.4 / sqrt(4.5) ~ 1.31
+    assert dc.tail_extrapolation(s, "energy_density", t=4.5, t_from=4.4) is None  # fewer than three times
+
+
 def test_xxz_convention():
     conv = dc.convention({"name": "xxz", "g": 1.0, "J": 1.5})
     assert conv["factor"] == 0.25 and conv["Delta"] == 1.5   # H = 4 g sum S.S (Delta): times 1/(4g)

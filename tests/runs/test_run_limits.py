@@ -197,6 +197,30 @@ def test_time_estimate_counts_the_charge_blocks(tmp_path):
     assert dense.memory == blocked.memory  # memory stays the dense upper bound
 
 
+def test_time_estimate_of_a_correlation_run_counts_charge_blocks_and_the_bond_overhead():
+    """A correlation run (operator TEBD) keeps its operator's charge on TeNPy: its flops are over
+    charge blocks, as a state run's, and every bond update adds OPERATOR_BOND_SECONDS per stage and
+    DAOE_BOND_SECONDS per DAOE application (the overhead that sets the cost below chi ~ 64)."""
+    from tnmbl.runs.resources import DAOE_BOND_SECONDS, OPERATOR_BOND_SECONDS, estimate_config
+
+    raw = {"model": {"name": "bose_hubbard", "L": 32, "U": 1.0, "g": 0.5, "n_max": 3},
+           "evolution": {"method": "tebd2", "dt": 0.1, "t_final": 4.0, "chi_max": 32, "gamma": 0.2, "l_star": 2},
+           "observables": {"output_dt": 0.5}, "correlation": {"b": "density"}}
+    daoe = estimate_config(validate_config(raw)).seconds
+    raw["evolution"]["daoe_every"] = 4
+    sparse = estimate_config(validate_config(raw)).seconds
+    raw["evolution"].update(gamma=0.0, daoe_every=None, l_star=None)
+    unitary = estimate_config(validate_config(raw)).seconds
+    bonds_steps = 31 * 40
+    assert daoe - unitary == pytest.approx(bonds_steps * DAOE_BOND_SECONDS)
+    assert sparse - unitary == pytest.approx(bonds_steps * DAOE_BOND_SECONDS / 4)
+    assert unitary > bonds_steps * OPERATOR_BOND_SECONDS  # plus the (blocked) SVD flops
+    raw["evolution"]["conserve"] = False
+    dense = estimate_config(validate_config(raw)).seconds
+    overhead = bonds_steps * OPERATOR_BOND_SECONDS
+    assert (dense - overhead) / (unitary - overhead) > 100  # d^2 = 16, chi 32: ~240 charge blocks^2
+
+
 def test_classical_batch_memory_is_refused_before_the_batch_is_built(tmp_path):
     raw = rotor(tmp_path, M=10_000_000)
     raw["model"]["L"] = 1000

@@ -27,9 +27,10 @@ import json
 import numpy as np
 
 import tnmbl
+from tnmbl.evolution.figures import finish
 from tnmbl.runs.sweep import load_sweep
-from tnmbl.runs.sweep_summary import read_summary
 from tnmbl.transport import daoe_budget, diffusion_constant
+from tnmbl.transport.operator_transport import budget_summary
 
 
 def curves(summary, observable):
@@ -89,7 +90,7 @@ def tail_extrapolation(summary, observable, t, t_from, degree=1):
     ``D(t) = D_inf - c / sqrt(t)``: a least-squares line in ``1 / sqrt(t)`` through the gamma -> 0
     values ``D_0(t')`` at the output times ``t_from <= t' <= t``. Returned as a row (not folded
     into the error): ``D_inf``, ``c``, ``shift`` = D_inf - D_0(t), the window and the points."""
-    times = sorted({float(x) for p in summary_points(summary) for x in p["time"] if t_from <= x <= t})
+    times = sorted({float(x) for p in summary["points"] for x in p["time"] if t_from <= x <= t})
     if len(times) < 3:
         return None
     d0 = [daoe_budget(summary, "D", observable, t=x, degree=degree)["value"] for x in times]
@@ -98,11 +99,6 @@ def tail_extrapolation(summary, observable, t, t_from, degree=1):
     resid = np.asarray(d0) - (c0 + c1 * x)
     return {"D_inf": float(c0), "c": float(-c1), "shift": float(c0 - d0[-1]), "window": [times[0], times[-1]],
             "times": times, "D0": [float(v) for v in d0], "max_residual": float(np.abs(resid).max())}
-
-
-def summary_points(summary):
-    """The points of a summary given as a path or a read_summary-like dict."""
-    return (read_summary(summary) if isinstance(summary, str) else summary)["points"]
 
 
 def convention(model):
@@ -151,9 +147,7 @@ def plot(model, evolution, cs, budget, png, observable):
     fig.suptitle(f"{model['name']} ({params}), L = {model['L']}, infinite temperature, D of {observable}: "
                  f"operator {evolution['method'].upper()} (dt = {evolution['dt']:g}) + DAOE, "
                  f"l* = {evolution.get('l_star')}", fontsize=9)
-    fig.tight_layout()
-    fig.savefig(png, dpi=110)
-    plt.close(fig)
+    finish(fig, png, 110)
 
 
 def main(argv=None):
@@ -178,7 +172,7 @@ def main(argv=None):
     elif not plan.summary_path.exists():
         raise SystemExit(f"no {plan.summary_path}: run the sweep first (tnmbl sweep {args.sweep}), or --partial")
     else:
-        summary = read_summary(plan.summary_path)
+        summary = budget_summary(plan.summary_path)  # read once for every budget below
     config = plan.members[0].config
     model, evolution = config["model"], config["evolution"]
     cs = curves(summary, args.observable)
@@ -187,11 +181,9 @@ def main(argv=None):
         cs = curves(partial_summary(plan, args.observable, cut=False), args.observable)
         print("partial: rows up to t =", {f"gamma={c['gamma']:g},chi={c['chi_max']}": float(c["times"][-1])
                                           for c in cs})
-    budget = estimate(summary if args.partial else str(plan.summary_path), args.observable, t, args.plateau,
-                      args.degree)
+    budget = estimate(summary, args.observable, t, args.plateau, args.degree)
     if args.tail_from is not None:
-        tail = tail_extrapolation(summary if args.partial else str(plan.summary_path), args.observable, t,
-                                  args.tail_from, args.degree)
+        tail = tail_extrapolation(summary, args.observable, t, args.tail_from, args.degree)
         if tail is not None:
             budget["rows"]["tail"] = tail
     conv = convention(model)

@@ -20,6 +20,7 @@ import numpy as np
 from scipy.special import jv
 
 import tnmbl
+from tnmbl.evolution.figures import finish
 from tnmbl.runs.sweep import load_sweep
 from tnmbl.transport import diffusion_constant
 
@@ -84,9 +85,7 @@ def plot(rows, stats, png):
         ax.legend(fontsize=7)
     fig.suptitle(f"Free XX chain, L = {L}, g = {g:g}, infinite temperature: operator TEBD4 (dt = "
                  f"{rows[0]['result'].meta.get('dt', '')}) with and without DAOE", fontsize=10)
-    fig.tight_layout()
-    fig.savefig(png, dpi=110)
-    plt.close(fig)
+    finish(fig, png, 110)
 
 
 def main(argv=None):

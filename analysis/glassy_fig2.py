@@ -28,6 +28,7 @@ from pathlib import Path
 
 import numpy as np
 
+from tnmbl.evolution.figures import finish
 from tnmbl.observables.classical import (
     compare_t0_models,
     fit_power_law,
@@ -189,9 +190,7 @@ def plot(rows, fit, level, window, png, comparison=None, slopes=()):
     if slopes or comparison is not None:
         ax3.legend(fontsize=8)
     ax3.set_title("(c) local exponents", fontsize=10)
-    fig.tight_layout()
-    fig.savefig(png, dpi=90)
-    plt.close(fig)
+    finish(fig, png, 90)
 
 
 def main(argv=None):

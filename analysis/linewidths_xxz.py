@@ -48,6 +48,7 @@ from tnmbl.chain import charge_densities
 from tnmbl.engines.exact_thermal import exact_correlations
 from tnmbl.errors import ObservableError
 from tnmbl.evolution.correlations import decay_rate
+from tnmbl.evolution.figures import finish
 from tnmbl.runs.build import chain_from_params
 from tnmbl.runs.sweep import load_sweep
 from tnmbl.states.mixed import Thermal
@@ -238,9 +239,7 @@ def plot(rows, table, png, gamma_min=1e-3):
     r = rows[0]
     fig.suptitle(f"Disordered XXZ, L = {len(r['params']['w'])}, g = {r['params']['g']:g}, J = {r['params']['J']:g}, "
                  rf"$\beta$ = 0: operator TEBD ($\gamma$ = {r['gamma']:g}, $\chi$ = {r['chi_max']})", fontsize=10)
-    fig.tight_layout()
-    fig.savefig(png, dpi=110)
-    plt.close(fig)
+    finish(fig, png, 110)
 
 
 def main(argv=None):

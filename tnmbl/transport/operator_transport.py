@@ -176,18 +176,25 @@ def _param(point, key, default=None):
     return p.get(f"evolution.{key}", p.get(key, default))
 
 
+def budget_summary(path):
+    """:func:`~tnmbl.runs.sweep_summary.read_summary` of a sweep's ``summary.h5`` with ``"base"``, the
+    evolution section its members ran with (from the first member's results file beside it): what
+    :func:`daoe_budget` reads from a path. Read it once to take several budgets of one sweep."""
+    s = read_summary(path)
+    member = Path(path).parent / "members" / f"{s['points'][0]['members'][0]}.h5"
+    if member.exists():
+        s["base"] = read_results(member)["attrs"]["config_json"]["evolution"]
+    return s
+
+
 def daoe_budget(summary, quantity="D", observable="density", *, t=None, window=None, tail="none", degree=1):
     """The error budget (module docstring) of a gamma x chi_max (x l_star) sweep of correlation
     runs, from its ``summary.h5`` (path or :func:`~tnmbl.runs.sweep_summary.read_summary` dict).
     Points without ``evolution.gamma`` / ``evolution.chi_max`` / ``evolution.l_star`` among their
     sweep parameters take the value the members ran with (the evolution section of the first
     member's results file, ``members/<id>.h5`` beside the summary; for a dict, its ``"base"``)."""
-    s = read_summary(summary) if isinstance(summary, (str, Path)) else summary
+    s = budget_summary(summary) if isinstance(summary, (str, Path)) else summary
     base = s.get("base", {})
-    if isinstance(summary, (str, Path)):  # the base config: the evolution section a member ran with
-        member = Path(summary).parent / "members" / f"{s['points'][0]['members'][0]}.h5"
-        if member.exists():
-            base = read_results(member)["attrs"]["config_json"]["evolution"]
     rows = []
     for p in s["points"]:
         value, err = point_estimate(p, quantity, observable, t=t, window=window, tail=tail)
